@@ -1,0 +1,3 @@
+"""Codesearch: local semantic code search for editors and the command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""`python -m codesearch` runs the command-line tool."""
+
+from codesearch.cli import main
+
+raise SystemExit(main())
