@@ -1,0 +1,1 @@
+"""Workspace indexing: which files to index (scan, ignore rules) and how to read them safely."""
