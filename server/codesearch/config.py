@@ -25,6 +25,7 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     store_dir: str = ""
     threads: int = 0
+    backend: str = "torch"  # "torch" (fp32) or "onnx-int8" (quantised, faster on CPU)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_env_defaults(self) -> Settings:
@@ -75,6 +76,15 @@ def _int_range(low: int, high: int) -> Any:
     return check
 
 
+BACKENDS = ("torch", "onnx-int8")
+
+
+def _backend(value: Any) -> str:
+    if isinstance(value, str) and value.strip() in BACKENDS:
+        return value.strip()
+    raise ValueError(f"must be one of {', '.join(BACKENDS)}")
+
+
 _FIELDS: dict[str, tuple[str, Any]] = {
     "enable": ("enable", _bool),
     "model": ("model", _str),
@@ -83,6 +93,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "batchSize": ("batch_size", _int_range(1, 4096)),
     "storeDir": ("store_dir", _str),
     "threads": ("threads", _int_range(0, 1024)),
+    "backend": ("backend", _backend),
 }
 _SNAKE = {name: key for key, (name, _) in _FIELDS.items()}
 # keys the VS Code extension sends for itself; accepted silently

@@ -1,0 +1,45 @@
+# One entry point for people and CI. Every target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+FOLDER ?= tests/fixtures/workspace
+QUERY  ?= retry failed uploads
+
+.PHONY: search test test-python test-extension check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## The main job: index FOLDER and search it with QUERY on the packaged model.
+search: $(STAMP)
+	$(VENV)/bin/codesearch index "$(FOLDER)"
+	$(VENV)/bin/codesearch search "$(QUERY)" --path "$(FOLDER)" --no-update
+
+## All tests: Python (unit, pipeline, LSP, e2e) and the VS Code extension.
+test: test-python test-extension
+
+test-python: $(STAMP)
+	$(PY) -m pytest -q
+
+test-extension: $(STAMP) node_modules/.installed
+	npm run --silent build
+	npm run --silent test:unit
+	CODESEARCH_PYTHON=$(abspath $(PY)) npm run --silent test:e2e
+
+## Static checks: ruff, formatting, mypy, TypeScript and eslint.
+check: $(STAMP) node_modules/.installed
+	$(VENV)/bin/ruff check server tests benchmarks
+	$(VENV)/bin/ruff format --check server tests benchmarks
+	$(VENV)/bin/mypy
+	npm run --silent lint
+
+clean:
+	rm -rf $(VENV) node_modules vscode-extension/node_modules vscode-extension/dist

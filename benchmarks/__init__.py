@@ -1,0 +1,1 @@
+"""Reproducible speed and quality measurements (not run as tests)."""

@@ -1,0 +1,688 @@
+"""Workspace: the one engine object the CLI and the language server both drive.
+
+It owns a workspace root's store and in-memory index and knows how to bring them up to
+date: scan, skip what is unchanged (stat, then content hash), parse what changed, embed
+only new content keys, then write manifests and patch the search index chunk by chunk so
+a crash or a cancel loses at most the chunk in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codesearch import keywords
+from codesearch.config import Settings
+from codesearch.embedding.batch import BatchEmbedder, Encoder
+from codesearch.embedding.model import ModelSpec, Vectors, load_model, resolve_model
+from codesearch.embedding.text import EmptyEntityError, PreparedText
+from codesearch.entities import Entity
+from codesearch.index.reading import UnreadableFileError, read_source
+from codesearch.index.scan import IgnoreRules, ScannedFile, scan_workspace
+from codesearch.index.search_index import SearchIndex
+from codesearch.parsing import extract_entities
+from codesearch.parsing.languages import language_for_path
+from codesearch.search import Hit, SearchFilters, rank
+from codesearch.store import (
+    SCHEMA_VERSION,
+    EntityFailure,
+    EntityRecord,
+    FileManifest,
+    Store,
+    StoreMeta,
+    workspace_store_dir,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK_ENTITIES = 512  # entities per embed-and-commit step
+SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: counted, not diagnosed
+
+
+@dataclass
+class IndexProgress:
+    phase: str  # "scanning" | "parsing" | "embedding" | "done"
+    done: int  # entities finished (cached or embedded)
+    total: int  # entities in changed files
+    files_done: int = 0
+    files_total: int = 0
+
+
+@dataclass
+class IndexSummary:
+    files: int = 0  # files in the index afterwards
+    entities: int = 0  # entities in the index afterwards
+    scanned: int = 0
+    parsed: int = 0  # files read and parsed in this run
+    unchanged: int = 0
+    removed: int = 0  # files dropped from the index
+    embedded: int = 0  # entities sent to the model
+    cached: int = 0  # entities of parsed files whose vectors were already stored
+    failed: int = 0  # failed entities + failed files
+    failed_files: int = 0
+    skipped: int = 0  # too large, binary, symlinks leaving the workspace, unlistable
+    seconds: float = 0.0
+    cancelled: bool = False
+    changed_paths: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = dict(self.__dict__)
+        data.pop("changed_paths")
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why a file, or some of its entities, is missing from the index (for diagnostics)."""
+
+    path: str
+    error: str | None
+    failures: tuple[EntityFailure, ...]
+
+
+@dataclass
+class _FileWork:
+    scanned: ScannedFile
+    content_hash: str = ""
+    entities: list[Entity] = field(default_factory=list)
+    prepared: list[PreparedText | EmptyEntityError] = field(default_factory=list)
+    error: str | None = None
+    error_kind: str = ""
+    text: str = ""  # held only between reading and parsing
+
+
+ProgressFn = Callable[[IndexProgress], None]
+StopFn = Callable[[], bool]
+
+
+class Workspace:
+    """Index and search one workspace root."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        settings: Settings | None = None,
+        *,
+        encoder: Encoder | None = None,
+        store_dir: Path | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.settings = (settings or Settings()).with_env_defaults()
+        self._encoder = encoder
+        self._spec: ModelSpec | None = None
+        if encoder is not None:
+            self.model_id = encoder.model_id
+            self.model_name = encoder.model_id
+        else:
+            self._spec = resolve_model(self.settings.model)
+            self.model_id = self._spec.model_id
+            self.model_name = self._spec.name
+        self.store_dir = store_dir or workspace_store_dir(self.root, self.settings.store_dir or None)
+        self.rules = IgnoreRules(self.root, self.settings.exclude)
+        self._lock = threading.RLock()
+        self._model_lock = threading.Lock()
+        self._manifests: dict[str, FileManifest] = {}
+        self._skipped: dict[str, list[str]] = {}
+        self._index: SearchIndex | None = None
+        self.store: Store | None = None
+        self.last_indexed: float | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def open(self) -> Workspace:
+        """Open the store and load the search index from it (no model needed)."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"workspace folder does not exist: {self.root}")
+        self.store = Store(self.store_dir)
+        meta = self.store.meta()
+        if meta is not None and (
+            meta.schema_version != SCHEMA_VERSION or meta.model_id != self.model_id
+        ):
+            log.info(
+                "store %s was built for model %s (schema %s); rebuilding for %s",
+                self.store_dir,
+                meta.model_id,
+                meta.schema_version,
+                self.model_id,
+            )
+            self.store.clear()
+            meta = None
+        if meta is not None:
+            self._load_index(meta.dimensions)
+        return self
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def __enter__(self) -> Workspace:
+        return self.open() if self.store is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("workspace is not open")
+        return self.store
+
+    def _load_index(self, dimensions: int) -> None:
+        store = self._require_store()
+        index = SearchIndex(dimensions)
+        stale: list[str] = []
+        for manifest in store.manifests():
+            keys = [e.key for e in manifest.entities]
+            found = store.get_vectors(keys, dimensions)
+            if len(found) != len(set(keys)):
+                stale.append(manifest.path)  # vectors lost: index the file again
+                continue
+            index.replace_file(manifest.path, manifest.entities, [found[k] for k in keys])
+            self._manifests[manifest.path] = manifest
+        if stale:
+            store.write_manifests((), removed=stale)
+        self._index = index
+
+    # -- model ------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        """The model, loaded on first need (a warm, unchanged index never loads it)."""
+        with self._model_lock:
+            if self._encoder is None:
+                assert self._spec is not None
+                self._encoder = load_model(self._spec, threads=self.settings.threads)
+            return self._encoder
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._encoder is not None
+
+    def _ensure_index(self) -> SearchIndex:
+        if self._index is None:
+            dims = self.encoder.dimensions
+            store = self._require_store()
+            store.set_meta(StoreMeta(SCHEMA_VERSION, self.model_id, dims))
+            self._index = SearchIndex(dims)
+        return self._index
+
+    # -- indexing ---------------------------------------------------------------------
+    def index(
+        self,
+        *,
+        force: bool = False,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> IndexSummary:
+        """Bring the whole workspace up to date (incremental unless `force`)."""
+        started = time.perf_counter()
+        if progress:
+            progress(IndexProgress("scanning", 0, 0))
+        scan = scan_workspace(
+            self.root, max_file_size=self.settings.max_file_size, rules=self.rules
+        )
+        self._skipped = scan.skipped
+        with self._lock:
+            known = set(self._manifests)
+        seen = {f.rel_path for f in scan.files}
+        summary = IndexSummary(scanned=len(scan.files))
+        self._remove(sorted(known - seen), summary)
+        self._update(scan.files, force, summary, progress, should_stop)
+        return self._finish(summary, started, progress)
+
+    def index_paths(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> IndexSummary:
+        """Re-index these files only (a save, a file watcher event); gone files are removed."""
+        started = time.perf_counter()
+        summary = IndexSummary()
+        present: list[ScannedFile] = []
+        gone: list[str] = []
+        for raw in paths:
+            rel = self.relative(raw)
+            if rel is None:
+                continue
+            scanned = self._scan_one(rel)
+            if scanned is None:
+                gone.append(rel)
+            else:
+                present.append(scanned)
+        summary.scanned = len(present)
+        with self._lock:
+            self._remove([p for p in gone if p in self._manifests], summary)
+        self._update(present, False, summary, progress, should_stop)
+        return self._finish(summary, started, progress)
+
+    def remove_paths(self, paths: Iterable[Path | str]) -> IndexSummary:
+        """Drop files (or whole folders) from the index."""
+        started = time.perf_counter()
+        summary = IndexSummary()
+        targets: list[str] = []
+        with self._lock:
+            for raw in paths:
+                rel = self.relative(raw)
+                if rel is None:
+                    continue
+                prefix = rel.rstrip("/") + "/"
+                targets.extend(p for p in self._manifests if p == rel or p.startswith(prefix))
+        self._remove(sorted(set(targets)), summary)
+        return self._finish(summary, started, None)
+
+    def relative(self, path: Path | str) -> str | None:
+        """Workspace-relative posix path, or None for a path outside this root."""
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        absolute = Path(os.path.abspath(candidate))
+        try:
+            rel = absolute.relative_to(self.root)
+        except ValueError:
+            return None
+        text = rel.as_posix()
+        return None if text in ("", ".") or text.startswith("../") else text
+
+    def _scan_one(self, rel: str) -> ScannedFile | None:
+        """The file as the scan would see it, or None if it should not be indexed."""
+        language = language_for_path(rel)
+        if language is None or self.rules.is_ignored(rel):
+            return None
+        absolute = self.root / rel
+        try:
+            if absolute.is_symlink():
+                target = absolute.resolve()
+                if not target.is_relative_to(self.root):
+                    return None
+            stat = absolute.stat()
+        except OSError:
+            return None
+        if not absolute.is_file():
+            return None
+        if stat.st_size > self.settings.max_file_size:
+            self._skipped.setdefault("too_large", []).append(rel)
+            return None
+        return ScannedFile(rel, absolute, stat.st_size, stat.st_mtime_ns, language)
+
+    def _remove(self, paths: Sequence[str], summary: IndexSummary) -> None:
+        if not paths:
+            return
+        store = self._require_store()
+        store.write_manifests((), removed=paths)
+        with self._lock:
+            for path in paths:
+                self._manifests.pop(path, None)
+                if self._index is not None:
+                    self._index.remove_file(path)
+        summary.removed += len(paths)
+        summary.changed_paths.extend(paths)
+
+    def _update(
+        self,
+        files: Sequence[ScannedFile],
+        force: bool,
+        summary: IndexSummary,
+        progress: ProgressFn | None,
+        should_stop: StopFn | None,
+    ) -> None:
+        work: list[_FileWork] = []
+        touched: list[FileManifest] = []
+        for scanned in files:
+            with self._lock:
+                old = self._manifests.get(scanned.rel_path)
+            if (
+                not force
+                and old is not None
+                and old.mtime_ns == scanned.mtime_ns
+                and old.size == scanned.size
+            ):
+                summary.unchanged += 1
+                continue
+            work.append(_FileWork(scanned))
+        if progress:
+            progress(IndexProgress("parsing", 0, 0, 0, len(work)))
+
+        to_parse: list[_FileWork] = []
+        for item in work:
+            if should_stop and should_stop():
+                summary.cancelled = True
+                return
+            self._read(item)
+            with self._lock:
+                old = self._manifests.get(item.scanned.rel_path)
+            if (
+                not force
+                and item.error is None
+                and old is not None
+                and old.error is None
+                and old.content_hash == item.content_hash
+            ):
+                # touched but not changed (git checkout, formatter no-op): stat only
+                touched.append(
+                    FileManifest(
+                        old.path,
+                        item.scanned.mtime_ns,
+                        item.scanned.size,
+                        old.content_hash,
+                        old.language,
+                        old.entities,
+                        old.failures,
+                    )
+                )
+                summary.unchanged += 1
+                continue
+            to_parse.append(item)
+        if touched:
+            self._require_store().write_manifests(touched)
+            with self._lock:
+                self._manifests.update((m.path, m) for m in touched)
+        if not to_parse:
+            return
+
+        encoder = self.encoder  # something changed: now the model is needed
+        index = self._ensure_index()
+        embedder = BatchEmbedder(encoder, self._require_store(), batch_size=self.settings.batch_size)
+        for item in to_parse:
+            if item.error is None:
+                self._parse(item, embedder)
+        summary.parsed = len(to_parse)
+        total = sum(len(item.entities) for item in to_parse)
+        done = 0
+        files_done = 0
+        if progress:
+            progress(IndexProgress("embedding", 0, total, 0, len(to_parse)))
+
+        for chunk in _chunks(to_parse, CHUNK_ENTITIES):
+            if should_stop and should_stop():
+                summary.cancelled = True
+                return
+            entities = [e for item in chunk for e in item.entities]
+            prepared = [p for item in chunk for p in item.prepared]
+            base = done
+
+            def report(embedded: int, to_embed: int, _base: int = base) -> None:
+                if progress:
+                    progress(
+                        IndexProgress(
+                            "embedding",
+                            _base + (len(entities) - to_embed) + embedded,
+                            total,
+                            files_done,
+                            len(to_parse),
+                        )
+                    )
+
+            result = embedder.process_batch(
+                entities, force=force, prepared=prepared, on_progress=report, should_stop=should_stop
+            )
+            summary.embedded += result.summary.newly_embedded
+            summary.cached += result.summary.cached
+            if result.cancelled:
+                summary.cancelled = True
+                return  # vectors of finished batches are stored; manifests wait for next run
+            manifests = [self._manifest_for(item, result.vectors, result.keys, result.errors) for item in chunk]
+            self._require_store().write_manifests(manifests)
+            with self._lock:
+                for item, manifest in zip(chunk, manifests, strict=True):
+                    self._manifests[manifest.path] = manifest
+                    vectors = [result.vectors[e_id] for e_id in _ids(item, manifest)]
+                    index.replace_file(manifest.path, manifest.entities, vectors)
+                    summary.changed_paths.append(manifest.path)
+            done += len(entities)
+            files_done += len(chunk)
+            if progress:
+                progress(IndexProgress("embedding", done, total, files_done, len(to_parse)))
+
+    def _read(self, item: _FileWork) -> None:
+        try:
+            source = read_source(item.scanned.abs_path, max_file_size=self.settings.max_file_size)
+        except UnreadableFileError as exc:
+            item.error, item.error_kind = exc.reason, exc.kind
+            item.content_hash = ""
+            return
+        item.content_hash = source.content_hash
+        item.scanned = ScannedFile(
+            item.scanned.rel_path,
+            item.scanned.abs_path,
+            source.size,
+            source.mtime_ns,
+            item.scanned.language,
+        )
+        item.text = source.text
+
+    def _parse(self, item: _FileWork, embedder: BatchEmbedder) -> None:
+        try:
+            entities = extract_entities(item.text, item.scanned.language, item.scanned.rel_path)
+        except Exception as exc:  # the parser promises not to raise; never trust it blindly
+            log.exception("parsing %s failed", item.scanned.rel_path)
+            item.error, item.error_kind = f"could not be parsed: {exc}", "parse"
+            return
+        finally:
+            item.text = ""
+        item.entities = entities
+        item.prepared = embedder.preparator.prepare_many(entities) if entities else []
+
+    def _manifest_for(
+        self,
+        item: _FileWork,
+        vectors: dict[str, Vectors],
+        keys: dict[str, str],
+        errors: dict[str, str],
+    ) -> FileManifest:
+        scanned = item.scanned
+        if item.error is not None:
+            skipped = item.error_kind in SKIP_KINDS
+            return FileManifest(
+                scanned.rel_path,
+                scanned.mtime_ns,
+                scanned.size,
+                item.content_hash,
+                scanned.language,
+                error=None if skipped else item.error,
+                skipped=item.error if skipped else None,
+            )
+        records: list[EntityRecord] = []
+        failures: list[EntityFailure] = []
+        for entity in item.entities:
+            if entity.id in vectors:
+                records.append(
+                    EntityRecord(
+                        entity.name,
+                        entity.kind,
+                        entity.language,
+                        entity.start_line,
+                        entity.end_line,
+                        entity.start_col,
+                        entity.end_col,
+                        keys[entity.id],
+                        entity.signature,
+                        keywords.entity_terms(entity),
+                    )
+                )
+            else:
+                failures.append(
+                    EntityFailure(
+                        entity.name,
+                        entity.kind,
+                        entity.start_line,
+                        entity.end_line,
+                        errors.get(entity.id, "not embedded"),
+                    )
+                )
+        return FileManifest(
+            scanned.rel_path,
+            scanned.mtime_ns,
+            scanned.size,
+            item.content_hash,
+            scanned.language,
+            tuple(records),
+            tuple(failures),
+        )
+
+    def _finish(
+        self, summary: IndexSummary, started: float, progress: ProgressFn | None
+    ) -> IndexSummary:
+        with self._lock:
+            summary.files = len(self._manifests)
+            summary.entities = len(self._index) if self._index is not None else 0
+            summary.failed_files = sum(1 for m in self._manifests.values() if m.error)
+            summary.failed = summary.failed_files + sum(
+                len(m.failures) for m in self._manifests.values()
+            )
+        summary.skipped = sum(self.skipped_counts().values())
+        summary.seconds = time.perf_counter() - started
+        if not summary.cancelled:
+            self.last_indexed = time.time()
+        if progress:
+            progress(IndexProgress("done", summary.entities, summary.entities))
+        return summary
+
+    def clear(self) -> None:
+        """Forget everything indexed for this root (the store is emptied, not moved)."""
+        store = self._require_store()
+        with self._lock:
+            store.clear()
+            self._manifests.clear()
+            if self._index is not None:
+                self._index.clear()
+            self._index = None
+
+    # -- queries ----------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        filters: SearchFilters | None = None,
+    ) -> list[Hit]:
+        """Hybrid search; an empty or whitespace query gives no hits."""
+        if not query.strip() or self._index is None or len(self._index) == 0:
+            return []
+        vector = self.encoder.encode([query.strip()], batch_size=1)[0]
+        return rank(self._index, query, vector, limit=limit, filters=filters)
+
+    def entity_at(self, path: Path | str, line: int) -> tuple[int, Hit] | None:
+        """The innermost indexed entity whose range holds this 1-based line."""
+        rel = self.relative(path)
+        if rel is None or self._index is None:
+            return None
+        best: tuple[int, int] | None = None
+        for row in self._index.rows_of(rel):
+            item = self._index.entity(row)
+            if item is None:
+                continue
+            rec = item.record
+            if rec.start_line <= line <= rec.end_line:
+                span = rec.end_line - rec.start_line
+                if best is None or span < best[1]:
+                    best = (row, span)
+        if best is None:
+            return None
+        item = self._index.entity(best[0])
+        assert item is not None
+        rec = item.record
+        hit = Hit(
+            rel,
+            rec.name,
+            rec.kind,
+            rec.language,
+            rec.start_line,
+            rec.end_line,
+            rec.start_col,
+            rec.end_col,
+            rec.signature,
+            1.0,
+            1.0,
+            0.0,
+            (),
+        )
+        return best[0], hit
+
+    def similar(
+        self, path: Path | str, line: int, *, limit: int = 20, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        """Entities nearest by meaning to the one at path:line (itself excluded)."""
+        found = self.entity_at(path, line)
+        if found is None or self._index is None:
+            return []
+        row, _ = found
+        vector = self._index.vector(row)
+        return rank(
+            self._index, "", vector, limit=limit, filters=filters, exclude_rows={row}
+        )
+
+    # -- reporting --------------------------------------------------------------------
+    @property
+    def entity_count(self) -> int:
+        return len(self._index) if self._index is not None else 0
+
+    @property
+    def file_count(self) -> int:
+        with self._lock:
+            return len(self._manifests)
+
+    def problems(self) -> list[FileProblem]:
+        with self._lock:
+            return [
+                FileProblem(m.path, m.error, m.failures)
+                for m in self._manifests.values()
+                if m.error or m.failures
+            ]
+
+    def problem_for(self, path: str) -> FileProblem | None:
+        with self._lock:
+            manifest = self._manifests.get(path)
+        if manifest is None or not (manifest.error or manifest.failures):
+            return None
+        return FileProblem(manifest.path, manifest.error, manifest.failures)
+
+    def skipped_counts(self) -> dict[str, int]:
+        """Files left out on purpose, by reason (scan-time and read-time alike)."""
+        counts = {k: len(v) for k, v in self._skipped.items() if v}
+        with self._lock:
+            for manifest in self._manifests.values():
+                if manifest.skipped:
+                    reason = "binary" if "binary" in manifest.skipped else "too_large"
+                    counts[reason] = counts.get(reason, 0) + 1
+        return counts
+
+    def status(self) -> dict[str, object]:
+        problems = self.problems()
+        store = self.store
+        return {
+            "root": str(self.root),
+            "store": str(self.store_dir),
+            "model": self.model_name,
+            "files": self.file_count,
+            "entities": self.entity_count,
+            "failed_files": sum(1 for p in problems if p.error),
+            "failed_entities": sum(len(p.failures) for p in problems),
+            "skipped": self.skipped_counts(),
+            "store_bytes": store.size_bytes() if store is not None else 0,
+            "last_indexed": self.last_indexed,
+        }
+
+
+def _chunks(items: Sequence[_FileWork], size: int) -> Iterable[list[_FileWork]]:
+    chunk: list[_FileWork] = []
+    count = 0
+    for item in items:
+        chunk.append(item)
+        count += len(item.entities)
+        if count >= size:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk
+
+
+def _ids(item: _FileWork, manifest: FileManifest) -> list[str]:
+    indexed = {(r.kind, r.name) for r in manifest.entities}
+    return [e.id for e in item.entities if (e.kind, e.name) in indexed]
+

@@ -1,0 +1,41 @@
+"""Shared fixtures: an isolated store folder for every test, and the real model once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codesearch.config import CACHE_DIR_ENV
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Never write to the user's real cache folder from a test, nor reach the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("store")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def model():  # type: ignore[no-untyped-def]
+    """The real default model (all-MiniLM-L6-v2 from the packaged weights), loaded once."""
+    from codesearch.embedding.model import load_model
+
+    return load_model()
+
+
+@pytest.fixture
+def workspace_copy(tmp_path: Path) -> Iterator[Path]:
+    """A private copy of the multi-language fixture workspace, free to edit."""
+    target = tmp_path / "ws"
+    shutil.copytree(FIXTURES / "workspace", target)
+    yield target

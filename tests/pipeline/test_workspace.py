@@ -1,0 +1,159 @@
+"""Incremental indexing of a real folder with the real model: only what changed is embedded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from codesearch.config import Settings
+from codesearch.embedding.model import EmbeddingModel
+from codesearch.search import SearchFilters
+from codesearch.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def open_ws(root: Path, model: EmbeddingModel, **settings: object) -> Workspace:
+    return Workspace(root, Settings(**settings), encoder=model).open()  # type: ignore[arg-type]
+
+
+def names(ws: Workspace, query: str, limit: int = 5) -> list[str]:
+    return [h.name for h in ws.search(query, limit=limit)]
+
+
+def test_cold_then_unchanged_reindex_parses_and_embeds_nothing(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        cold = ws.index()
+        assert cold.files == 6 and cold.entities >= 15
+        assert cold.embedded == cold.entities and cold.failed == 0
+        warm = ws.index()
+        assert (warm.parsed, warm.embedded, warm.unchanged) == (0, 0, 6)
+    # a new process (new Workspace object) over the same store: still nothing to do
+    with open_ws(workspace_copy, model) as again:
+        assert again.entity_count == cold.entities
+        summary = again.index()
+        assert summary.parsed == 0 and summary.embedded == 0
+
+
+def test_editing_one_function_re_embeds_exactly_that_function(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    target = workspace_copy / "uploader" / "upload.py"
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        text = target.read_text()
+        target.write_text(text.replace("total = (total + byte) % 65521", "total ^= byte"))
+        summary = ws.index()
+        assert summary.parsed == 1 and summary.embedded == 1
+        assert summary.cached == 5  # the other five entities of that file come from the cache
+        assert names(ws, "compute checksum", 1) == ["compute_checksum"]
+
+
+def test_inserting_lines_above_functions_embeds_nothing(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    target = workspace_copy / "uploader" / "upload.py"
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        target.write_text("# a new comment\n\n\n" + target.read_text())
+        summary = ws.index()
+        assert summary.parsed == 1 and summary.embedded == 0
+        hit = ws.search("retry failed upload", limit=1)[0]
+        assert hit.name == "retry_failed_upload" and hit.start_line == 13  # moved down by 3
+
+
+def test_renamed_and_duplicated_files_embed_nothing(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        before = ws.index()
+        (workspace_copy / "uploader" / "upload.py").rename(workspace_copy / "uploader" / "moved.py")
+        shutil.copy(workspace_copy / "web" / "debounce.js", workspace_copy / "web" / "copy.js")
+        summary = ws.index()
+        assert summary.embedded == 0 and summary.removed == 1
+        assert summary.entities == before.entities + 1
+        assert {h.path for h in ws.search("retry failed upload", limit=3)} >= {"uploader/moved.py"}
+
+
+def test_deleted_files_and_entities_disappear_from_results(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        assert "isValidEmail" in " ".join(names(ws, "validate an email address"))
+        (workspace_copy / "services" / "EmailValidator.java").unlink()
+        target = workspace_copy / "uploader" / "upload.py"
+        text = target.read_text()
+        start = text.index("def compute_checksum")
+        end = text.index("class ChunkedUploader")
+        target.write_text(text[:start] + text[end:])
+        summary = ws.index()
+        assert summary.removed == 1
+        found = names(ws, "validate an email address", 20) + names(ws, "checksum", 20)
+        assert not any("isValidEmail" in n or n == "compute_checksum" for n in found)
+
+
+def test_changing_the_model_re_embeds_everything(
+    workspace_copy: Path, model: EmbeddingModel, tmp_path: Path
+) -> None:
+    from codesearch.embedding.model import load_model
+
+    with open_ws(workspace_copy, model) as ws:
+        first = ws.index()
+    other_dir = tmp_path / "other-minilm"
+    other_dir.symlink_to(Path(model.spec.source), target_is_directory=True)
+    other = load_model(str(other_dir))
+    assert other.model_id != model.model_id
+    with Workspace(workspace_copy, Settings(), encoder=other).open() as ws:
+        assert ws.entity_count == 0  # the old model's vectors are not mixed in
+        summary = ws.index()
+        assert summary.embedded == first.entities
+
+
+def test_filters_and_similar(workspace_copy: Path, model: EmbeddingModel) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        go_only = ws.search("cache lookup", filters=SearchFilters(language="go"))
+        assert go_only and all(h.language == "go" for h in go_only)
+        classes = ws.search("upload", filters=SearchFilters(kind="class"))
+        assert classes and all(h.kind == "class" for h in classes)
+        web = ws.search("parse", filters=SearchFilters(path_glob="web/*"))
+        assert web and all(h.path.startswith("web/") for h in web)
+        similar = ws.similar(workspace_copy / "uploader" / "upload.py", 12, limit=3)
+        assert similar and all(h.name != "retry_failed_upload" for h in similar)
+
+
+def test_bad_files_are_recorded_per_file_and_others_still_index(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    (workspace_copy / "bad_utf8.py").write_bytes(b"def f():\n    return '\xff\xfe'\n")
+    (workspace_copy / "binary.py").write_bytes(b"\x00\x01\x02 binary")
+    (workspace_copy / "broken.py").write_text("def ok_before():\n    return 1\n\ndef broken(:\n")
+    (workspace_copy / "big.py").write_text("x = 1\n" * 400_000)
+    (workspace_copy / "empty.py").write_text("")
+    with open_ws(workspace_copy, model) as ws:
+        summary = ws.index()
+        problems = {p.path: p for p in ws.problems()}
+        assert "not valid UTF-8" in (problems["bad_utf8.py"].error or "")
+        assert "binary.py" not in problems  # skipped on purpose, not a failure
+        assert "big.py" not in problems
+        counts = ws.skipped_counts()
+        assert counts.get("binary") == 1 and counts.get("too_large") == 1
+        assert "ok_before" in names(ws, "ok before", 3)
+        assert summary.failed_files == 1
+        assert ws.index().parsed == 0  # failures are remembered, not retried every run
+
+
+def test_store_lives_outside_the_workspace_and_is_private(
+    workspace_copy: Path, model: EmbeddingModel, isolated_cache: Path
+) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        assert ws.store_dir.is_relative_to(isolated_cache)
+        assert not ws.store_dir.is_relative_to(workspace_copy)
+        assert os.stat(ws.store_dir).st_mode & 0o777 == 0o700

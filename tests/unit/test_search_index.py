@@ -1,0 +1,75 @@
+"""The in-memory index and the hybrid ranking over it (fake vectors, exact expectations)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesearch.index.search_index import SearchIndex
+from codesearch.search import SearchFilters, rank
+from codesearch.store import EntityRecord
+
+
+def record(name: str, terms: str, kind: str = "function", language: str = "python") -> EntityRecord:
+    return EntityRecord(name, kind, language, 1, 5, 0, 0, f"key-{name}", f"def {name}()", terms)
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def build() -> SearchIndex:
+    index = SearchIndex(3, capacity=2)
+    index.replace_file(
+        "a.py",
+        [record("upload", "upload upload upload file"), record("download", "download file")],
+        [unit(1, 0, 0), unit(0, 1, 0)],
+    )
+    index.replace_file(
+        "src/b.go", [record("Checksum", "checksum checksum checksum", language="go")], [unit(0, 0, 1)]
+    )
+    return index
+
+
+def test_dense_ranking_follows_cosine() -> None:
+    hits = rank(build(), "", unit(0.9, 0.1, 0), limit=3)
+    assert [h.name for h in hits][:2] == ["upload", "download"]
+
+
+def test_keyword_only_ranking_and_matched_terms() -> None:
+    hits = rank(build(), "checksum", None, limit=3)
+    assert hits[0].name == "Checksum" and hits[0].matched == ("checksum",)
+
+
+def test_fusion_prefers_agreement_of_both_rankers() -> None:
+    hits = rank(build(), "download", unit(0.6, 0.5, 0.0), limit=3)
+    assert hits[0].name == "download"
+
+
+def test_filters_language_kind_and_glob() -> None:
+    index = build()
+    q = unit(1, 1, 1)
+    assert {h.name for h in rank(index, "", q, filters=SearchFilters(language="go"))} == {"Checksum"}
+    assert {h.path for h in rank(index, "", q, filters=SearchFilters(path_glob="src/*"))} == {"src/b.go"}
+    assert rank(index, "", q, filters=SearchFilters(kind="class")) == []
+
+
+def test_replacing_and_removing_files_updates_results_and_reuses_rows() -> None:
+    index = build()
+    assert len(index) == 3 and index.file_count == 2
+    index.replace_file("a.py", [record("upload", "upload")], [unit(1, 0, 0)])
+    assert len(index) == 2
+    assert [h.name for h in rank(index, "download", None)] == []
+    index.remove_file("src/b.go")
+    assert len(index) == 1 and index.paths() == ["a.py"]
+    for i in range(10):  # grows past its capacity and keeps working
+        index.replace_file(f"f{i}.py", [record(f"f{i}", "x")], [unit(1, 0, 1)])
+    assert len(index) == 11
+
+
+def test_excluded_rows_and_empty_index() -> None:
+    assert rank(SearchIndex(3), "x", unit(1, 0, 0)) == []
+    index = build()
+    row = index.rows_of("a.py")[0]
+    hits = rank(index, "", index.vector(row), exclude_rows={row})
+    assert "upload" not in [h.name for h in hits]
