@@ -69,7 +69,9 @@ async def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-async def wait_idle(statuses: list[dict[str, Any]], after: int = 0, timeout: float = 90.0) -> dict[str, Any]:
+async def wait_idle(
+    statuses: list[dict[str, Any]], after: int = 0, timeout: float = 90.0
+) -> dict[str, Any]:
     """The first idle status at or after index `after` with nothing pending."""
 
     def idle() -> dict[str, Any] | None:
@@ -106,7 +108,9 @@ async def execute(client: LanguageClient, command: str, *arguments: Any) -> Any:
 
 def save(client: LanguageClient, path: Path) -> None:
     client.text_document_did_save(
-        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()))
+        types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+        )
     )
 
 

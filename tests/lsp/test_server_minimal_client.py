@@ -10,8 +10,14 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-
-from tests.lsp.helpers import copy_workspace, execute, folder, record_status, server_config, wait_idle
+from tests.lsp.helpers import (
+    copy_workspace,
+    execute,
+    folder,
+    record_status,
+    server_config,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.slow
 ROOT = copy_workspace()

@@ -9,8 +9,14 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-
-from tests.lsp.helpers import copy_workspace, execute, folder, record_status, server_config, wait_for
+from tests.lsp.helpers import (
+    copy_workspace,
+    execute,
+    folder,
+    record_status,
+    server_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 ROOT = copy_workspace()

@@ -4,7 +4,6 @@ workspace/configuration and dynamic file watchers are all supported."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pytest_lsp import LanguageClient, client_capabilities
-
 from tests.lsp.helpers import (
     accept_registrations,
     copy_workspace,
@@ -121,7 +119,9 @@ async def test_burst_of_saves_is_coalesced(client: LanguageClient) -> None:
 async def test_watched_file_create_rename_delete(client: LanguageClient) -> None:
     mark = len(STATUSES)
     created = ROOT / "uploader" / "tokens.py"
-    created.write_text('def rotate_api_tokens(store):\n    """Rotate expiring API tokens."""\n    store.rotate()\n')
+    created.write_text(
+        'def rotate_api_tokens(store):\n    """Rotate expiring API tokens."""\n    store.rotate()\n'
+    )
     watched(client, (created, types.FileChangeType.Created))
     await settle(mark)
     hits = await execute(client, "codesearch.search", {"query": "rotate api tokens", "limit": 1})
@@ -130,7 +130,9 @@ async def test_watched_file_create_rename_delete(client: LanguageClient) -> None
     before, mark = embedded(), len(STATUSES)
     renamed = ROOT / "uploader" / "credentials.py"
     created.rename(renamed)
-    watched(client, (created, types.FileChangeType.Deleted), (renamed, types.FileChangeType.Created))
+    watched(
+        client, (created, types.FileChangeType.Deleted), (renamed, types.FileChangeType.Created)
+    )
     await settle(mark)
     hits = await execute(client, "codesearch.search", {"query": "rotate api tokens", "limit": 1})
     assert hits[0]["path"] == "uploader/credentials.py" and embedded() == before
@@ -168,7 +170,10 @@ async def test_find_similar_and_reindex(client: LanguageClient) -> None:
     hits = await execute(
         client,
         "codesearch.findSimilar",
-        {"uri": (ROOT / "uploader" / "upload.py").as_uri(), "position": {"line": 11, "character": 4}},
+        {
+            "uri": (ROOT / "uploader" / "upload.py").as_uri(),
+            "position": {"line": 11, "character": 4},
+        },
     )
     assert hits and all(h["name"] != "retry_failed_upload" for h in hits)
     summary = await execute(client, "codesearch.reindex")
@@ -177,7 +182,9 @@ async def test_find_similar_and_reindex(client: LanguageClient) -> None:
     assert forced["embedded"] == forced["entities"]
 
 
-async def test_malformed_requests_get_errors_and_the_server_survives(client: LanguageClient) -> None:
+async def test_malformed_requests_get_errors_and_the_server_survives(
+    client: LanguageClient,
+) -> None:
     bad_calls: list[tuple[str, list[Any]]] = [
         ("codesearch.noSuchCommand", []),
         ("codesearch.search", []),

@@ -29,7 +29,9 @@ class WhitespaceTokenizer:
 class FakeEncoder:
     """Hashes words into a small unit vector; records every text it was asked to encode."""
 
-    def __init__(self, dimensions: int = 32, model_id: str = "fake-model", fail_on: str = "") -> None:
+    def __init__(
+        self, dimensions: int = 32, model_id: str = "fake-model", fail_on: str = ""
+    ) -> None:
         self._dimensions = dimensions
         self._model_id = model_id
         self.fail_on = fail_on

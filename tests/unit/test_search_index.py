@@ -26,7 +26,9 @@ def build() -> SearchIndex:
         [unit(1, 0, 0), unit(0, 1, 0)],
     )
     index.replace_file(
-        "src/b.go", [record("Checksum", "checksum checksum checksum", language="go")], [unit(0, 0, 1)]
+        "src/b.go",
+        [record("Checksum", "checksum checksum checksum", language="go")],
+        [unit(0, 0, 1)],
     )
     return index
 
@@ -49,8 +51,12 @@ def test_fusion_prefers_agreement_of_both_rankers() -> None:
 def test_filters_language_kind_and_glob() -> None:
     index = build()
     q = unit(1, 1, 1)
-    assert {h.name for h in rank(index, "", q, filters=SearchFilters(language="go"))} == {"Checksum"}
-    assert {h.path for h in rank(index, "", q, filters=SearchFilters(path_glob="src/*"))} == {"src/b.go"}
+    assert {h.name for h in rank(index, "", q, filters=SearchFilters(language="go"))} == {
+        "Checksum"
+    }
+    assert {h.path for h in rank(index, "", q, filters=SearchFilters(path_glob="src/*"))} == {
+        "src/b.go"
+    }
     assert rank(index, "", q, filters=SearchFilters(kind="class")) == []
 
 
