@@ -36,9 +36,15 @@ PROJECTS: dict[str, Project] = {
     "rich": Project("rich", "pypi", "rich", "13.9.4", "rich"),
     "flask": Project("flask", "pypi", "flask", "3.0.3", "flask"),
     "click": Project("click", "pypi", "click", "8.1.7", "click"),
+    "werkzeug": Project("werkzeug", "pypi", "werkzeug", "3.0.4", "werkzeug"),
+    "pygments": Project("pygments", "pypi", "pygments", "2.18.0", "pygments"),
+    "networkx": Project("networkx", "pypi", "networkx", "3.4.2", "networkx"),
+    "django": Project("django", "pypi", "django", "5.1.3", "django"),
     "lodash": Project("lodash", "npm", "lodash", "4.17.21", ""),
     "express": Project("express", "npm", "express", "4.21.1", "lib"),
     "axios": Project("axios", "npm", "axios", "1.7.7", "lib"),
+    # TypeScript sources with JSDoc (the package ships src/ next to its builds).
+    "rxjs": Project("rxjs", "npm", "rxjs", "7.8.1", "src"),
 }
 
 

@@ -97,9 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the language server (stdio)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
-    p.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
 
@@ -119,7 +117,11 @@ def _open(args: argparse.Namespace, path: Path) -> Workspace:
         raise UsageError(f"path does not exist: {path}")
     if not path.is_dir():
         raise UsageError(f"not a folder: {path}")
-    return Workspace(path, _settings(args)).open()
+    workspace = Workspace(path, _settings(args)).open()
+    recovered = workspace.store.recovered if workspace.store is not None else None
+    if recovered:
+        print(f"codesearch: warning: {recovered}", file=sys.stderr)
+    return workspace
 
 
 class ProgressBar:
@@ -221,8 +223,10 @@ def run(args: argparse.Namespace) -> int:
         with _open(args, args.path) as workspace:
             target = Path(file_part)
             if not target.is_absolute():
-                target = (Path.cwd() / target) if (Path.cwd() / target).exists() else (
-                    workspace.root / target
+                target = (
+                    (Path.cwd() / target)
+                    if (Path.cwd() / target).exists()
+                    else (workspace.root / target)
                 )
             if workspace.relative(target) is None:
                 raise UsageError(f"{file_part} is not inside {workspace.root}")
@@ -230,7 +234,9 @@ def run(args: argparse.Namespace) -> int:
                 _update(workspace, args.json)
             if workspace.entity_at(target, line) is None:
                 raise UsageError(f"no indexed function or class at {file_part}:{line}")
-            _print_hits(workspace.similar(target, line, limit=args.limit), workspace.root, args.json)
+            _print_hits(
+                workspace.similar(target, line, limit=args.limit), workspace.root, args.json
+            )
             return 0
     if args.command == "status":
         with _open(args, args.path) as workspace:

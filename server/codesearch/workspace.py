@@ -34,7 +34,11 @@ from codesearch.store import (
     EntityRecord,
     FileManifest,
     Store,
+    StoreDamaged,
+    StoreError,
     StoreMeta,
+    describe,
+    is_corruption,
     workspace_store_dir,
 )
 
@@ -123,7 +127,8 @@ class Workspace:
             self._spec = resolve_model(self.settings.model)
             self.model_id = self._spec.model_id
             self.model_name = self._spec.name
-        self.store_dir = store_dir or workspace_store_dir(self.root, self.settings.store_dir or None)
+        base = self.settings.store_dir or None
+        self.store_dir = store_dir or workspace_store_dir(self.root, base)
         self.rules = IgnoreRules(self.root, self.settings.exclude)
         self._lock = threading.RLock()
         self._model_lock = threading.Lock()
@@ -135,23 +140,15 @@ class Workspace:
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> Workspace:
-        """Open the store and load the search index from it (no model needed)."""
+        """Open the store and load the search index from it (no model needed).
+
+        A store that is damaged, or was built by another model or store format, is moved
+        aside and replaced by an empty one; `store.recovered` then says so, once.
+        """
         if not self.root.is_dir():
             raise FileNotFoundError(f"workspace folder does not exist: {self.root}")
-        self.store = Store(self.store_dir)
+        self.store = Store(self.store_dir, model_id=self.model_id)
         meta = self.store.meta()
-        if meta is not None and (
-            meta.schema_version != SCHEMA_VERSION or meta.model_id != self.model_id
-        ):
-            log.info(
-                "store %s was built for model %s (schema %s); rebuilding for %s",
-                self.store_dir,
-                meta.model_id,
-                meta.schema_version,
-                self.model_id,
-            )
-            self.store.clear()
-            meta = None
         if meta is not None:
             self._load_index(meta.dimensions)
         return self
@@ -174,18 +171,16 @@ class Workspace:
 
     def _load_index(self, dimensions: int) -> None:
         store = self._require_store()
-        index = SearchIndex(dimensions)
-        stale: list[str] = []
-        for manifest in store.manifests():
-            keys = [e.key for e in manifest.entities]
-            found = store.get_vectors(keys, dimensions)
-            if len(found) != len(set(keys)):
-                stale.append(manifest.path)  # vectors lost: index the file again
-                continue
-            index.replace_file(manifest.path, manifest.entities, [found[k] for k in keys])
-            self._manifests[manifest.path] = manifest
+        try:
+            index, manifests, stale = _read_stored_index(store, dimensions)
+        except StoreDamaged as damage:
+            store.replace_damaged(damage)  # moved aside; everything is indexed again
+            self._manifests = {}
+            self._index = None
+            return
         if stale:
             store.write_manifests((), removed=stale)
+        self._manifests = manifests
         self._index = index
 
     # -- model ------------------------------------------------------------------------
@@ -387,7 +382,8 @@ class Workspace:
 
         encoder = self.encoder  # something changed: now the model is needed
         index = self._ensure_index()
-        embedder = BatchEmbedder(encoder, self._require_store(), batch_size=self.settings.batch_size)
+        store = self._require_store()
+        embedder = BatchEmbedder(encoder, store, batch_size=self.settings.batch_size)
         for item in to_parse:
             if item.error is None:
                 self._parse(item, embedder)
@@ -404,29 +400,25 @@ class Workspace:
                 return
             entities = [e for item in chunk for e in item.entities]
             prepared = [p for item in chunk for p in item.prepared]
-            base = done
-
-            def report(embedded: int, to_embed: int, _base: int = base) -> None:
-                if progress:
-                    progress(
-                        IndexProgress(
-                            "embedding",
-                            _base + (len(entities) - to_embed) + embedded,
-                            total,
-                            files_done,
-                            len(to_parse),
-                        )
-                    )
-
+            report = _chunk_reporter(
+                progress, done, len(entities), total, files_done, len(to_parse)
+            )
             result = embedder.process_batch(
-                entities, force=force, prepared=prepared, on_progress=report, should_stop=should_stop
+                entities,
+                force=force,
+                prepared=prepared,
+                on_progress=report,
+                should_stop=should_stop,
             )
             summary.embedded += result.summary.newly_embedded
             summary.cached += result.summary.cached
             if result.cancelled:
                 summary.cancelled = True
                 return  # vectors of finished batches are stored; manifests wait for next run
-            manifests = [self._manifest_for(item, result.vectors, result.keys, result.errors) for item in chunk]
+            manifests = [
+                self._manifest_for(item, result.vectors, result.keys, result.errors)
+                for item in chunk
+            ]
             self._require_store().write_manifests(manifests)
             with self._lock:
                 for item, manifest in zip(chunk, manifests, strict=True):
@@ -613,9 +605,7 @@ class Workspace:
             return []
         row, _ = found
         vector = self._index.vector(row)
-        return rank(
-            self._index, "", vector, limit=limit, filters=filters, exclude_rows={row}
-        )
+        return rank(self._index, "", vector, limit=limit, filters=filters, exclude_rows={row})
 
     # -- reporting --------------------------------------------------------------------
     @property
@@ -682,7 +672,54 @@ def _chunks(items: Sequence[_FileWork], size: int) -> Iterable[list[_FileWork]]:
         yield chunk
 
 
+def _chunk_reporter(
+    progress: ProgressFn | None,
+    base: int,
+    chunk_size: int,
+    total: int,
+    files_done: int,
+    files_total: int,
+) -> Callable[[int, int], None] | None:
+    """Progress inside one chunk: its cached entities count as done at once."""
+    if progress is None:
+        return None
+
+    def report(embedded: int, to_embed: int) -> None:
+        done = base + (chunk_size - to_embed) + embedded
+        progress(IndexProgress("embedding", done, total, files_done, files_total))
+
+    return report
+
+
 def _ids(item: _FileWork, manifest: FileManifest) -> list[str]:
     indexed = {(r.kind, r.name) for r in manifest.entities}
     return [e.id for e in item.entities if (e.kind, e.name) in indexed]
 
+
+def _read_stored_index(
+    store: Store, dimensions: int
+) -> tuple[SearchIndex, dict[str, FileManifest], list[str]]:
+    """Every manifest with its vectors; files whose vectors are missing come back as stale.
+
+    Raises StoreDamaged when the store cannot be read back (SQLite corruption, a value that
+    does not unpickle, a manifest of the wrong shape), StoreError for other read errors.
+    """
+    index = SearchIndex(dimensions)
+    manifests: dict[str, FileManifest] = {}
+    stale: list[str] = []
+    try:
+        for manifest in store.manifests():
+            keys = [e.key for e in manifest.entities]
+            found = store.get_vectors(keys, dimensions)
+            if len(found) != len(set(keys)):
+                stale.append(manifest.path)  # vectors lost: index the file again
+                continue
+            index.replace_file(manifest.path, manifest.entities, [found[k] for k in keys])
+            manifests[manifest.path] = manifest
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoreDamaged("corrupt", f"holds an unreadable file record ({describe(exc)})") from exc
+    except Exception as exc:
+        if is_corruption(exc):
+            raise StoreDamaged("corrupt", f"is damaged ({describe(exc)})") from exc
+        raise StoreError(f"cannot read the index store at {store.directory}: {exc}") from exc
+    return index, manifests, stale

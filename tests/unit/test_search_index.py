@@ -79,3 +79,19 @@ def test_excluded_rows_and_empty_index() -> None:
     row = index.rows_of("a.py")[0]
     hits = rank(index, "", index.vector(row), exclude_rows={row})
     assert "upload" not in [h.name for h in hits]
+
+
+def test_compaction_keeps_results_and_frees_dead_rows() -> None:
+    index = build()
+    for i in range(50):
+        index.replace_file(f"f{i}.py", [record(f"f{i}", f"term{i} common")], [unit(1, 0, 1)])
+    for i in range(0, 50, 2):
+        index.remove_file(f"f{i}.py")
+    before = {h.name for h in rank(index, "common", None, limit=100)}
+    index.compact()
+    after = {h.name for h in rank(index, "common", None, limit=100)}
+    assert before == after == {f"f{i}" for i in range(1, 50, 2)}
+    assert len(index) == 3 + 25
+    assert rank(index, "checksum", None)[0].name == "Checksum"
+    assert rank(index, "", unit(0, 0, 1), limit=1)[0].name == "Checksum"
+    assert index.rows_of("src/b.go") and index.entity(index.rows_of("src/b.go")[0]) is not None

@@ -1,0 +1,155 @@
+"""Cold, unchanged and one-edit indexing speed against raw `model.encode` on the same texts.
+
+    python -m benchmarks.index_speed [--project networkx] [--out FILE.json]
+
+Timings on shared machines are noisy, so the headline is a ratio measured in one run:
+pipeline entities/s divided by raw model.encode entities/s over exactly the texts the
+pipeline embedded (raw is timed before and after the pipeline and averaged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpora import PROJECTS, fetch
+from codesearch.config import Settings
+from codesearch.embedding.model import EmbeddingModel, load_model
+from codesearch.embedding.text import PreparedText, TextPreparator
+from codesearch.index.reading import read_source
+from codesearch.index.scan import scan_workspace
+from codesearch.parsing import extract_entities
+from codesearch.workspace import Workspace
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
+    root = into / project
+    shutil.copytree(fetch(project), root)
+    if skip_tests:
+        (root / ".codesearchignore").write_text("tests/\n")
+    return root
+
+
+def pipeline_texts(root: Path, model: EmbeddingModel, settings: Settings) -> list[str]:
+    """The exact texts a cold index embeds (unique content keys), in scan order."""
+    preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
+    seen: dict[str, str] = {}
+    for scanned in scan_workspace(root, max_file_size=settings.max_file_size).files:
+        text = read_source(scanned.abs_path, max_file_size=settings.max_file_size).text
+        entities = extract_entities(text, scanned.language, scanned.rel_path)
+        for item in preparator.prepare_many(entities):
+            if isinstance(item, PreparedText):
+                seen.setdefault(item.key, item.text)
+    return list(seen.values())
+
+
+def time_raw(model: EmbeddingModel, texts: list[str], batch_size: int) -> float:
+    started = time.perf_counter()
+    model.encode(texts, batch_size=batch_size)
+    return time.perf_counter() - started
+
+
+def edit_one_function(root: Path) -> str:
+    """Change one statement inside the first function of the largest Python file."""
+    files = sorted(root.rglob("*.py"), key=lambda p: p.stat().st_size, reverse=True)
+    for path in files:
+        text = path.read_text()
+        match = re.search(r"\n(    )+return ", text)
+        if match:
+            edited = (
+                text[: match.start()]
+                + "\n"
+                + match.group(0)[1:].replace(
+                    "return ", "result = None\n" + match.group(1) + "return ", 1
+                )
+                + text[match.end() :]
+            )
+            path.write_text(edited)
+            return str(path.relative_to(root))
+    raise RuntimeError("no function with a return statement found")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", default="networkx", choices=sorted(PROJECTS))
+    parser.add_argument("--with-tests", action="store_true", help="index the project's tests too")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=RESULTS / "index_speed.json")
+    args = parser.parse_args()
+
+    model = load_model()
+    settings = Settings(batch_size=args.batch_size)
+    with tempfile.TemporaryDirectory(prefix="codesearch-bench-") as tmp:
+        work = Path(tmp)
+        root = prepare_copy(args.project, work, skip_tests=not args.with_tests)
+        texts = pipeline_texts(root, model, settings)
+        model.encode(texts[:64], batch_size=args.batch_size)  # warm-up
+
+        raw_before = time_raw(model, texts, args.batch_size)
+        store_settings = Settings(batch_size=args.batch_size, store_dir=str(work / "store"))
+        with Workspace(root, store_settings, encoder=model).open() as ws:
+            started = time.perf_counter()
+            cold = ws.index()
+            cold_s = time.perf_counter() - started
+        raw_after = time_raw(model, texts, args.batch_size)
+        raw_s = (raw_before + raw_after) / 2
+
+        with Workspace(root, store_settings, encoder=model).open() as ws:
+            started = time.perf_counter()
+            warm_open_s = 0.0
+            unchanged = ws.index()
+            unchanged_s = time.perf_counter() - started
+            edited = edit_one_function(root)
+            started = time.perf_counter()
+            one_edit = ws.index()
+            one_edit_s = time.perf_counter() - started
+        started = time.perf_counter()
+        with Workspace(root, store_settings, encoder=model).open() as ws:
+            warm_open_s = time.perf_counter() - started
+            store_bytes = ws.store.size_bytes() if ws.store else 0
+
+    pipeline_rate = cold.embedded / cold_s
+    raw_rate = len(texts) / raw_s
+    results: dict[str, Any] = {
+        "project": f"{args.project}=={PROJECTS[args.project].version}",
+        "machine": {"cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
+        "batch_size": args.batch_size,
+        "files": cold.files,
+        "entities": cold.entities,
+        "embedded_cold": cold.embedded,
+        "unique_texts": len(texts),
+        "cold_seconds": round(cold_s, 2),
+        "pipeline_entities_per_s": round(pipeline_rate, 2),
+        "raw_encode_seconds": [round(raw_before, 2), round(raw_after, 2)],
+        "raw_entities_per_s": round(raw_rate, 2),
+        "pipeline_over_raw": round(pipeline_rate / raw_rate, 4),
+        "unchanged_reindex_seconds": round(unchanged_s, 3),
+        "unchanged_parsed": unchanged.parsed,
+        "unchanged_embedded": unchanged.embedded,
+        "one_edit_file": edited,
+        "one_edit_seconds": round(one_edit_s, 3),
+        "one_edit_embedded": one_edit.embedded,
+        "warm_open_seconds": round(warm_open_s, 3),
+        "store_bytes": store_bytes,
+        "store_bytes_per_entity": round(store_bytes / max(cold.entities, 1), 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
