@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import shutil
 import tempfile
 import time
@@ -59,23 +58,20 @@ def time_raw(model: EmbeddingModel, texts: list[str], batch_size: int) -> float:
 
 
 def edit_one_function(root: Path) -> str:
-    """Change one statement inside the first function of the largest Python file."""
-    files = sorted(root.rglob("*.py"), key=lambda p: p.stat().st_size, reverse=True)
-    for path in files:
+    """Add a statement at the top of one short function (inside the model's window)."""
+    for path in sorted(root.rglob("*.py")):
         text = path.read_text()
-        match = re.search(r"\n(    )+return ", text)
-        if match:
-            edited = (
-                text[: match.start()]
-                + "\n"
-                + match.group(0)[1:].replace(
-                    "return ", "result = None\n" + match.group(1) + "return ", 1
-                )
-                + text[match.end() :]
-            )
-            path.write_text(edited)
-            return str(path.relative_to(root))
-    raise RuntimeError("no function with a return statement found")
+        lines = text.splitlines(keepends=True)
+        for entity in extract_entities(text, "python", path.name):
+            span = entity.end_line - entity.start_line
+            if entity.kind == "function" and 3 <= span <= 12 and "\n" in entity.source:
+                body_line = lines[entity.start_line]  # the line after the signature
+                indent = body_line[: len(body_line) - len(body_line.lstrip())]
+                if not indent.strip() and indent:
+                    lines.insert(entity.start_line, f"{indent}_benchmark_edit = None\n")
+                    path.write_text("".join(lines))
+                    return f"{path.relative_to(root)}::{entity.name}"
+    raise RuntimeError("no short function found to edit")
 
 
 def main() -> int:

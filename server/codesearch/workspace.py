@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -384,52 +385,54 @@ class Workspace:
         index = self._ensure_index()
         store = self._require_store()
         embedder = BatchEmbedder(encoder, store, batch_size=self.settings.batch_size)
-        for item in to_parse:
-            if item.error is None:
-                self._parse(item, embedder)
         summary.parsed = len(to_parse)
-        total = sum(len(item.entities) for item in to_parse)
+        parser = _ParseAhead(self, to_parse, embedder, should_stop)
         done = 0
         files_done = 0
-        if progress:
-            progress(IndexProgress("embedding", 0, total, 0, len(to_parse)))
-
-        for chunk in _chunks(to_parse, CHUNK_ENTITIES):
-            if should_stop and should_stop():
-                summary.cancelled = True
-                return
-            entities = [e for item in chunk for e in item.entities]
-            prepared = [p for item in chunk for p in item.prepared]
-            report = _chunk_reporter(
-                progress, done, len(entities), total, files_done, len(to_parse)
-            )
-            result = embedder.process_batch(
-                entities,
-                force=force,
-                prepared=prepared,
-                on_progress=report,
-                should_stop=should_stop,
-            )
-            summary.embedded += result.summary.newly_embedded
-            summary.cached += result.summary.cached
-            if result.cancelled:
-                summary.cancelled = True
-                return  # vectors of finished batches are stored; manifests wait for next run
-            manifests = [
-                self._manifest_for(item, result.vectors, result.keys, result.errors)
-                for item in chunk
-            ]
-            self._require_store().write_manifests(manifests)
-            with self._lock:
-                for item, manifest in zip(chunk, manifests, strict=True):
-                    self._manifests[manifest.path] = manifest
-                    vectors = [result.vectors[e_id] for e_id in _ids(item, manifest)]
-                    index.replace_file(manifest.path, manifest.entities, vectors)
-                    summary.changed_paths.append(manifest.path)
-            done += len(entities)
-            files_done += len(chunk)
-            if progress:
-                progress(IndexProgress("embedding", done, total, files_done, len(to_parse)))
+        try:
+            for chunk in parser.chunks():
+                if should_stop and should_stop():
+                    summary.cancelled = True
+                    return
+                total = parser.entities_parsed
+                entities = [e for item in chunk for e in item.entities]
+                prepared = [p for item in chunk for p in item.prepared]
+                report = _chunk_reporter(
+                    progress, done, len(entities), total, files_done, len(to_parse)
+                )
+                result = embedder.process_batch(
+                    entities,
+                    force=force,
+                    prepared=prepared,
+                    on_progress=report,
+                    should_stop=should_stop,
+                )
+                summary.embedded += result.summary.newly_embedded
+                summary.cached += result.summary.cached
+                if result.cancelled:
+                    summary.cancelled = True
+                    return  # finished batches' vectors are stored; manifests wait for next run
+                manifests = [
+                    self._manifest_for(item, result.vectors, result.keys, result.errors)
+                    for item in chunk
+                ]
+                store.write_manifests(manifests)
+                with self._lock:
+                    for item, manifest in zip(chunk, manifests, strict=True):
+                        self._manifests[manifest.path] = manifest
+                        vectors = [result.vectors[e_id] for e_id in _ids(item, manifest)]
+                        index.replace_file(manifest.path, manifest.entities, vectors)
+                        summary.changed_paths.append(manifest.path)
+                done += len(entities)
+                files_done += len(chunk)
+                if progress:
+                    progress(
+                        IndexProgress(
+                            "embedding", done, parser.entities_parsed, files_done, len(to_parse)
+                        )
+                    )
+        finally:
+            parser.stop()
 
     def _read(self, item: _FileWork) -> None:
         try:
@@ -659,17 +662,77 @@ class Workspace:
         }
 
 
-def _chunks(items: Sequence[_FileWork], size: int) -> Iterable[list[_FileWork]]:
-    chunk: list[_FileWork] = []
-    count = 0
-    for item in items:
-        chunk.append(item)
-        count += len(item.entities)
-        if count >= size:
-            yield chunk
-            chunk, count = [], 0
-    if chunk:
-        yield chunk
+class _ParseAhead:
+    """Parses and prepares files on a helper thread while the model embeds the last chunk.
+
+    The model call releases the GIL, so tree-sitter and the tokenizer run in its shadow;
+    a bounded queue keeps at most a few chunks of parsed source in memory.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        items: Sequence[_FileWork],
+        embedder: BatchEmbedder,
+        should_stop: StopFn | None,
+    ) -> None:
+        self._workspace = workspace
+        self._items = items
+        self._embedder = embedder
+        self._should_stop = should_stop
+        self._queue: queue.Queue[list[_FileWork] | BaseException | None] = queue.Queue(3)
+        self._stop = threading.Event()
+        self.entities_parsed = 0
+        self._thread = threading.Thread(target=self._run, name="codesearch-parse", daemon=True)
+        self._thread.start()
+
+    def _stopped(self) -> bool:
+        return self._stop.is_set() or bool(self._should_stop and self._should_stop())
+
+    def _put(self, value: list[_FileWork] | BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            chunk: list[_FileWork] = []
+            count = 0
+            for item in self._items:
+                if self._stopped():
+                    break
+                if item.error is None:
+                    self._workspace._parse(item, self._embedder)
+                self.entities_parsed += len(item.entities)
+                chunk.append(item)
+                count += len(item.entities)
+                if count >= CHUNK_ENTITIES:
+                    if not self._put(chunk):
+                        return
+                    chunk, count = [], 0
+            if chunk:
+                self._put(chunk)
+        except BaseException as exc:  # handed to the consuming thread, raised there
+            self._put(exc)
+        finally:
+            self._put(None)
+
+    def chunks(self) -> Iterable[list[_FileWork]]:
+        while True:
+            value = self._queue.get()
+            if value is None:
+                return
+            if isinstance(value, BaseException):
+                raise value
+            yield value
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _chunk_reporter(
