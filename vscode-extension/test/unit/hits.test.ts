@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, mock, test } from 'node:test';
+import { debounce, hitToItem, LatestOnly, oneLine, reindexSummary, selectionFor } from '../../src/logic/hits';
+import { type Hit, parseHits, parseStatus } from '../../src/logic/protocol';
+
+const hit: Hit = {
+  uri: 'file:///ws/pkg/cache.py',
+  range: { start: { line: 9, character: 4 }, end: { line: 20, character: 0 } },
+  name: 'Cache.get',
+  kind: 'method',
+  language: 'python',
+  path: 'pkg/cache.py',
+  score: 0.0312,
+  snippet: 'def get(self, key: str) -> bytes | None:',
+  matched: ['cache', 'get'],
+};
+
+describe('hitToItem', () => {
+  test('label, description and detail', () => {
+    const item = hitToItem(hit);
+    assert.equal(item.label, '$(symbol-method) Cache.get');
+    assert.equal(item.description, 'method  pkg/cache.py:10');
+    assert.equal(item.detail, 'def get(self, key: str) -> bytes | None:');
+    assert.equal(item.hit, hit);
+  });
+  test('always shown, since semantic hits rarely contain the typed words', () => {
+    assert.equal(hitToItem(hit).alwaysShow, true);
+  });
+  test('icons per kind, and a fallback path from the uri', () => {
+    assert.match(hitToItem({ ...hit, kind: 'class' }).label, /^\$\(symbol-class\)/);
+    assert.match(hitToItem({ ...hit, kind: 'function' }).label, /^\$\(symbol-function\)/);
+    assert.match(hitToItem({ ...hit, kind: 'struct' }).label, /^\$\(symbol-misc\)/);
+    assert.equal(hitToItem({ ...hit, path: '', uri: 'file:///ws/my%20file.py' }).description, 'method  my file.py:10');
+  });
+  test('snippets become one bounded line', () => {
+    assert.equal(oneLine('def f(\n    a,\n    b):'), 'def f( a, b):');
+    const long = oneLine('x'.repeat(500));
+    assert.equal(long.length, 160);
+    assert.ok(long.endsWith('…'));
+  });
+  test('opening puts the cursor at the start and selects the range', () => {
+    assert.deepEqual(selectionFor(hit), { anchor: hit.range.end, active: hit.range.start });
+  });
+});
+
+describe('debounce', () => {
+  test('fires once with the last arguments after the pause', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const calls: string[] = [];
+      const d = debounce((q: string) => calls.push(q), 250);
+      d('r');
+      mock.timers.tick(100);
+      d('re');
+      mock.timers.tick(100);
+      d('retry');
+      mock.timers.tick(249);
+      assert.deepEqual(calls, []);
+      mock.timers.tick(1);
+      assert.deepEqual(calls, ['retry']);
+      mock.timers.tick(1000);
+      assert.deepEqual(calls, ['retry']);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+  test('cancel drops the pending call; flush runs it now', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const calls: string[] = [];
+      const d = debounce((q: string) => calls.push(q), 250);
+      d('a');
+      d.cancel();
+      mock.timers.tick(500);
+      assert.deepEqual(calls, []);
+      d('b');
+      d.flush();
+      assert.deepEqual(calls, ['b']);
+      d.flush();
+      assert.deepEqual(calls, ['b']);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('LatestOnly', () => {
+  test('only the newest ticket is current', () => {
+    const latest = new LatestOnly();
+    const first = latest.next();
+    const second = latest.next();
+    assert.equal(latest.isCurrent(first), false);
+    assert.equal(latest.isCurrent(second), true);
+    latest.invalidate();
+    assert.equal(latest.isCurrent(second), false);
+  });
+});
+
+describe('parsing server answers', () => {
+  test('parseHits keeps well-formed hits and drops the rest', () => {
+    const hits = parseHits([hit, { name: 'x' }, null, 'y', { ...hit, kind: 3, snippet: undefined, matched: [1, 'a'] }]);
+    assert.equal(hits.length, 2);
+    assert.deepEqual(hits[0], hit);
+    assert.equal(hits[1].kind, '');
+    assert.equal(hits[1].snippet, '');
+    assert.deepEqual(hits[1].matched, ['a']);
+    assert.deepEqual(parseHits(null), []);
+    assert.deepEqual(parseHits({ hits: [] }), []);
+  });
+  test('parseStatus fills neutral values and rejects unknown states', () => {
+    assert.deepEqual(parseStatus({ state: 'indexing', entities: 5, progress: { done: 1, total: 2 } }), {
+      state: 'indexing',
+      entities: 5,
+      files: 0,
+      pending: 0,
+      failed: 0,
+      skipped: 0,
+      model: '',
+      lastError: null,
+      progress: { done: 1, total: 2 },
+    });
+    assert.equal(parseStatus({ state: 'sleeping' }), undefined);
+    assert.equal(parseStatus(null), undefined);
+    assert.equal(parseStatus({ state: 'error', lastError: '' })?.lastError, null);
+  });
+  test('reindexSummary', () => {
+    assert.equal(
+      reindexSummary({ files: 97, entities: 1204, embedded: 12, cached: 1180, failed: 1, removed: 0, seconds: 3.21 }),
+      'Codesearch: indexed 97 files, 1,204 entities (12 embedded, 1,180 cached, 1 failed) in 3.2 s.',
+    );
+    assert.equal(
+      reindexSummary({ files: 53, entities: 254, embedded: 0, cached: 0, failed: 1, removed: 0, seconds: 0.01 }),
+      'Codesearch: indexed 53 files, 254 entities (nothing changed, 1 failed) in 0.0 s.',
+    );
+    assert.equal(reindexSummary(null), 'Codesearch: reindex finished.');
+  });
+});
