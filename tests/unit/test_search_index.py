@@ -95,3 +95,19 @@ def test_compaction_keeps_results_and_frees_dead_rows() -> None:
     assert rank(index, "checksum", None)[0].name == "Checksum"
     assert rank(index, "", unit(0, 0, 1), limit=1)[0].name == "Checksum"
     assert index.rows_of("src/b.go") and index.entity(index.rows_of("src/b.go")[0]) is not None
+
+
+def test_state_round_trip_gives_the_same_results() -> None:
+    import pickle
+
+    index = build()
+    index.remove_file("src/b.go")
+    index.replace_file("c.py", [record("Checksum", "checksum checksum")], [unit(0, 0, 1)])
+    copy = SearchIndex.from_state(pickle.loads(pickle.dumps(index.to_state())))
+    assert len(copy) == len(index) == 3 and copy.paths() == index.paths()
+    for query, vector in (("checksum", None), ("", unit(1, 0.2, 0)), ("file", unit(0, 1, 0))):
+        assert [h.name for h in rank(copy, query, vector)] == [
+            h.name for h in rank(index, query, vector)
+        ]
+    copy.replace_file("d.py", [record("fresh", "fresh")], [unit(1, 1, 0)])
+    assert rank(copy, "fresh", None)[0].name == "fresh"

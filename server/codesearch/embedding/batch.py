@@ -130,9 +130,9 @@ class BatchEmbedder:
             key_text[item.key] = item
 
         found = {} if force else self.cache.get_vectors(list(by_key), dims)
-        for key, vector in found.items():
+        for key, hit in found.items():
             for entity_id in by_key[key]:
-                result.vectors[entity_id] = vector
+                result.vectors[entity_id] = hit
                 result.summary.cached += 1
         t_looked_up = time.perf_counter()
 
@@ -146,9 +146,9 @@ class BatchEmbedder:
                 result.cancelled = True
                 break
             chunk = misses[start : start + self.batch_size]
-            vectors, errors = self._embed_chunk([key_text[k].text for k in chunk])
+            outcomes, errors = self._embed_chunk([key_text[k].text for k in chunk])
             stored: dict[str, Vectors] = {}
-            for key, vector, error in zip(chunk, vectors, errors, strict=True):
+            for key, vector, error in zip(chunk, outcomes, errors, strict=True):
                 ids = by_key[key]
                 if vector is None:
                     for entity_id in ids:

@@ -194,6 +194,56 @@ class SearchIndex:
         with self._lock:
             self._reset(1024)
 
+    # -- snapshots ----------------------------------------------------------------------
+    def to_state(self) -> dict[str, object]:
+        """Everything needed to rebuild this index without re-tokenising (a warm start)."""
+        with self._lock:
+            if self._dead:
+                self.compact()
+            used = len(self._rows)
+            lengths = np.array([len(t) for t in self._row_terms], dtype=np.int64)
+            return {
+                "dimensions": self.dimensions,
+                "matrix": self._matrix[:used].copy(),
+                "doc_len": self._doc_len[:used].copy(),
+                "rows": [(item.path, item.record) for item in self._rows if item is not None],
+                "row_terms": (
+                    np.concatenate(self._row_terms) if used else np.zeros(0, dtype=np.int32),
+                    lengths,
+                ),
+                "words": list(self._words),
+                "post_rows": [bytes(r) for r in self._post_rows],
+                "post_tf": [bytes(t) for t in self._post_tf],
+                "total_len": self._total_len,
+            }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> SearchIndex:
+        matrix = np.asarray(state["matrix"], dtype=np.float32)
+        rows: list[tuple[str, EntityRecord]] = state["rows"]  # type: ignore[assignment]
+        index = cls(int(state["dimensions"]), capacity=max(1024, int(len(rows) * 1.25)))  # type: ignore[call-overload]
+        used = len(rows)
+        index._matrix[:used] = matrix
+        index._alive[:used] = True
+        index._doc_len[:used] = np.asarray(state["doc_len"], dtype=np.float32)
+        index._rows = [IndexedEntity(path, record) for path, record in rows]
+        packed: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]] = state["row_terms"]  # type: ignore[assignment]
+        flat, lengths = packed
+        index._row_terms = (
+            list(np.split(np.asarray(flat, dtype=np.int32), np.cumsum(lengths)[:-1]))
+            if used
+            else []
+        )
+        index._words = list(state["words"])  # type: ignore[call-overload]
+        index._vocab = {word: i for i, word in enumerate(index._words)}
+        index._post_rows = [array("i", raw) for raw in state["post_rows"]]  # type: ignore[attr-defined]
+        index._post_tf = [array("H", raw) for raw in state["post_tf"]]  # type: ignore[attr-defined]
+        index._total_len = float(state["total_len"])  # type: ignore[arg-type]
+        index._count = used
+        for row, (path, _) in enumerate(rows):
+            index._by_path.setdefault(path, []).append(row)
+        return index
+
     # -- reading ------------------------------------------------------------------------
     def entity(self, row: int) -> IndexedEntity | None:
         rows = self._rows
@@ -205,7 +255,8 @@ class SearchIndex:
 
     def vector(self, row: int) -> Vectors:
         with self._lock:
-            return self._matrix[row].copy()
+            vector: Vectors = self._matrix[row].copy()
+            return vector
 
     def alive_mask(self) -> npt.NDArray[np.bool_]:
         with self._lock:

@@ -91,8 +91,8 @@ def similar_args(args: tuple[Any, ...]) -> SimilarArgs:
     path = uri_to_path(uri) if isinstance(uri, str) else None
     if path is None:
         raise invalid(f"{FIND_SIMILAR}: uri must be a file:// URI")
-    position = data.get("position")
-    if hasattr(position, "_asdict"):
+    position: Any = data.get("position")
+    if position is not None and hasattr(position, "_asdict"):
         position = position._asdict()
     line = position.get("line") if isinstance(position, Mapping) else None
     if isinstance(line, bool) or not isinstance(line, int) or line < 0:

@@ -28,7 +28,7 @@ def uri_to_path(uri: str) -> Path | None:
 
 
 def path_to_uri(path: Path) -> str:
-    uri = uris.from_fs_path(str(path))
+    uri: str | None = uris.from_fs_path(str(path))
     if uri is None:
         raise ValueError(f"cannot make a URI of {path}")
     return uri
