@@ -21,6 +21,7 @@ from codesearch import keywords
 from codesearch.config import Settings
 from codesearch.embedding.batch import BatchEmbedder, Encoder
 from codesearch.embedding.model import ModelSpec, Vectors, load_model, resolve_model
+from codesearch.embedding.onnx_backend import backend_model_id
 from codesearch.embedding.text import EmptyEntityError, PreparedText
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
@@ -126,8 +127,10 @@ class Workspace:
             self.model_name = encoder.model_id
         else:
             self._spec = resolve_model(self.settings.model)
-            self.model_id = self._spec.model_id
+            self.model_id = backend_model_id(self._spec, self.settings.backend)
             self.model_name = self._spec.name
+            if self.settings.backend != "torch":
+                self.model_name += f" ({self.settings.backend})"
         base = self.settings.store_dir or None
         self.store_dir = store_dir or workspace_store_dir(self.root, base)
         self.rules = IgnoreRules(self.root, self.settings.exclude)
@@ -191,7 +194,9 @@ class Workspace:
         with self._model_lock:
             if self._encoder is None:
                 assert self._spec is not None
-                self._encoder = load_model(self._spec, threads=self.settings.threads)
+                self._encoder = load_model(
+                    self._spec, threads=self.settings.threads, backend=self.settings.backend
+                )
             return self._encoder
 
     @property

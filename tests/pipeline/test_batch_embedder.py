@@ -11,7 +11,7 @@ import pytest
 from codesearch.embedding.batch import BatchEmbedder
 from codesearch.embedding.model import EmbeddingModel, Vectors
 from codesearch.entities import Entity
-from codesearch.store import Store
+from codesearch.store import SCHEMA_VERSION, Store, StoreMeta
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,14 @@ FUNCTIONS = [
 ]
 
 
+def stamped_store(directory: Path) -> Store:
+    """A store stamped with the model, as Workspace does before writing vectors."""
+    store = Store(directory)
+    if store.meta() is None:
+        store.set_meta(StoreMeta(SCHEMA_VERSION, "all-MiniLM-L6-v2", 384))
+    return store
+
+
 class PoisonedModel:
     """The real model, except that it raises on one marked text (a fault injection)."""
 
@@ -58,14 +66,14 @@ class PoisonedModel:
 
 
 def test_empty_input_returns_zero_counts(model: EmbeddingModel, tmp_path: Path) -> None:
-    result = BatchEmbedder(model, Store(tmp_path)).process_batch([])
+    result = BatchEmbedder(model, stamped_store(tmp_path)).process_batch([])
     assert (result.summary.total, result.summary.success, result.summary.failed) == (0, 0, 0)
     assert (result.summary.cached, result.summary.newly_embedded) == (0, 0)
     assert result.vectors == {} and result.errors == {}
 
 
 def test_vectors_have_model_dimensions_and_differ(model: EmbeddingModel, tmp_path: Path) -> None:
-    result = BatchEmbedder(model, Store(tmp_path)).process_batch(FUNCTIONS)
+    result = BatchEmbedder(model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
     assert result.summary.success == 4 and result.summary.newly_embedded == 4
     vectors = [result.vectors[f.id] for f in FUNCTIONS]
     assert all(v.shape == (384,) and v.dtype == np.float32 for v in vectors)
@@ -81,9 +89,9 @@ def test_vectors_have_model_dimensions_and_differ(model: EmbeddingModel, tmp_pat
 def test_cache_hit_across_two_embedders_over_one_store(
     model: EmbeddingModel, tmp_path: Path
 ) -> None:
-    first = BatchEmbedder(model, Store(tmp_path)).process_batch(FUNCTIONS)
+    first = BatchEmbedder(model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
     second_model = PoisonedModel(model, poison="\0never")
-    second = BatchEmbedder(second_model, Store(tmp_path)).process_batch(FUNCTIONS)
+    second = BatchEmbedder(second_model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
     assert second.summary.cached == 4 and second.summary.newly_embedded == 0
     assert second_model.calls == 0
     for f in FUNCTIONS:
@@ -91,7 +99,7 @@ def test_cache_hit_across_two_embedders_over_one_store(
 
 
 def test_mixed_hits_and_misses(model: EmbeddingModel, tmp_path: Path) -> None:
-    embedder = BatchEmbedder(model, Store(tmp_path), batch_size=2)
+    embedder = BatchEmbedder(model, stamped_store(tmp_path), batch_size=2)
     embedder.process_batch(FUNCTIONS[:2])
     result = embedder.process_batch(FUNCTIONS)
     assert result.summary.total == 4
@@ -105,7 +113,7 @@ def test_failing_item_does_not_stop_the_batch(model: EmbeddingModel, tmp_path: P
     empty = Entity("pkg/e.py", "empty", "function", "python", 1, 1, "   ", "", "")
     entities = [*FUNCTIONS[:2], poisoned, empty, *FUNCTIONS[2:]]
     wrapped = PoisonedModel(model, "POISON")
-    result = BatchEmbedder(wrapped, Store(tmp_path), batch_size=8).process_batch(entities)
+    result = BatchEmbedder(wrapped, stamped_store(tmp_path), batch_size=8).process_batch(entities)
     assert result.summary.total == 6
     assert result.summary.success == 4
     assert result.summary.failed == 2
@@ -113,14 +121,14 @@ def test_failing_item_does_not_stop_the_batch(model: EmbeddingModel, tmp_path: P
     assert "no text" in result.errors[empty.id]
     assert set(result.vectors) == {f.id for f in FUNCTIONS}
     # the good items of the failed batch were stored: a second run embeds only the bad one
-    again = BatchEmbedder(wrapped, Store(tmp_path)).process_batch(entities)
+    again = BatchEmbedder(wrapped, stamped_store(tmp_path)).process_batch(entities)
     assert again.summary.cached == 4 and again.summary.newly_embedded == 0
 
 
 def test_moved_renamed_and_duplicated_code_embeds_nothing_new(
     model: EmbeddingModel, tmp_path: Path
 ) -> None:
-    embedder = BatchEmbedder(model, Store(tmp_path))
+    embedder = BatchEmbedder(model, stamped_store(tmp_path))
     original = FUNCTIONS[0]
     embedder.process_batch([original])
     moved = fn("retry_upload", "    for i in range(3):\n        client.put(path)\n", line=40)
@@ -135,7 +143,7 @@ def test_identical_texts_in_one_batch_embed_once(model: EmbeddingModel, tmp_path
     a = fn("same", "    return 1\n", path="a.py")
     b = fn("same", "    return 1\n", path="b.py")
     wrapped = PoisonedModel(model, "\0never")
-    result = BatchEmbedder(wrapped, Store(tmp_path)).process_batch([a, b])
+    result = BatchEmbedder(wrapped, stamped_store(tmp_path)).process_batch([a, b])
     assert result.summary.success == 2 and wrapped.calls == 1
     assert result.keys[a.id] == result.keys[b.id]
 
@@ -143,7 +151,7 @@ def test_identical_texts_in_one_batch_embed_once(model: EmbeddingModel, tmp_path
 def test_long_entity_is_fitted_to_the_window(model: EmbeddingModel, tmp_path: Path) -> None:
     body = "".join(f"    value_{i} = compute_{i}(value_{i - 1})\n" for i in range(1, 600))
     big = fn("long_pipeline", body)
-    embedder = BatchEmbedder(model, Store(tmp_path))
+    embedder = BatchEmbedder(model, stamped_store(tmp_path))
     prepared = embedder.preparator.prepare(big)
     assert prepared.text.startswith("python function long_pipeline (long pipeline)")
     assert len(model.tokenizer(prepared.text)["input_ids"]) <= model.max_tokens
@@ -151,7 +159,7 @@ def test_long_entity_is_fitted_to_the_window(model: EmbeddingModel, tmp_path: Pa
 
 
 def test_force_re_embeds_cached_entities(model: EmbeddingModel, tmp_path: Path) -> None:
-    embedder = BatchEmbedder(model, Store(tmp_path))
+    embedder = BatchEmbedder(model, stamped_store(tmp_path))
     embedder.process_batch(FUNCTIONS[:1])
     result = embedder.process_batch(FUNCTIONS[:1], force=True)
     assert result.summary.newly_embedded == 1 and result.summary.cached == 0

@@ -8,10 +8,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from codesearch.embedding.onnx_backend import OnnxInt8Model
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +68,17 @@ def resolve_model(spec: str = "") -> ModelSpec:
         if not directory.is_dir():
             raise ModelLoadError(f"the packaged default model is missing at {directory}")
         return ModelSpec(
-            DEFAULT_MODEL_NAME, str(directory), True, f"{DEFAULT_MODEL_NAME}:{_fingerprint(directory)}"
+            DEFAULT_MODEL_NAME,
+            str(directory),
+            True,
+            f"{DEFAULT_MODEL_NAME}:{_fingerprint(directory)}",
         )
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():
             raise ModelLoadError(f"model path {path} is not a directory")
         return ModelSpec(path.name, str(path.resolve()), True, f"{path.name}:{_fingerprint(path)}")
-    if spec.startswith((".", "/", "~")) or os.sep in spec and spec.count("/") > 1:
+    if spec.startswith((".", "/", "~")) or (os.sep in spec and spec.count("/") > 1):
         raise ModelLoadError(f"model path {spec} does not exist")
     return ModelSpec(spec, spec, False, f"hub:{spec}")
 
@@ -122,22 +128,43 @@ def _quiet_transformers() -> None:
     try:
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     except Exception:  # older or newer transformers: cosmetic only
         pass
 
 
-_cache: dict[str, EmbeddingModel] = {}
+_cache: dict[tuple[str, str], EmbeddingModel | OnnxInt8Model] = {}
 _cache_lock = threading.Lock()
 
 
-def load_model(spec: str | ModelSpec = "", *, threads: int = 0) -> EmbeddingModel:
-    """Load (once per process) the model a setting names; raises ModelLoadError."""
+@overload
+def load_model(
+    spec: str | ModelSpec = "", *, threads: int = 0, backend: Literal["torch"] = "torch"
+) -> EmbeddingModel: ...
+
+
+@overload
+def load_model(
+    spec: str | ModelSpec = "", *, threads: int = 0, backend: str
+) -> EmbeddingModel | OnnxInt8Model: ...
+
+
+def load_model(
+    spec: str | ModelSpec = "", *, threads: int = 0, backend: str = "torch"
+) -> EmbeddingModel | OnnxInt8Model:
+    """Load (once per process and backend) the model a setting names; raises ModelLoadError."""
     resolved = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
     with _cache_lock:
-        if resolved.model_id in _cache:
-            return _cache[resolved.model_id]
+        if (resolved.model_id, backend) in _cache:
+            return _cache[(resolved.model_id, backend)]
+        if backend == "onnx-int8":
+            from codesearch.embedding.onnx_backend import load_onnx_int8
+
+            _cache[(resolved.model_id, backend)] = load_onnx_int8(resolved, threads)
+            return _cache[(resolved.model_id, backend)]
+        if backend != "torch":
+            raise ModelLoadError(f"unknown model backend {backend!r} (torch or onnx-int8)")
         set_threads(threads)
         if resolved.local:
             # A local model must never reach for the network (nor wait on it).
@@ -166,5 +193,5 @@ def load_model(spec: str | ModelSpec = "", *, threads: int = 0) -> EmbeddingMode
             loaded.dimensions,
             loaded.max_tokens,
         )
-        _cache[resolved.model_id] = loaded
+        _cache[(resolved.model_id, backend)] = loaded
         return loaded

@@ -1,0 +1,204 @@
+"""The onnx-int8 backend: a real export of the packaged model, checked against torch fp32.
+
+The export (the slow part) runs once for the module into its own cache folder; the tests
+that need a cache miss after that copy the good file instead of exporting again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import json.decoder
+import json.encoder
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from codesearch.config import CACHE_DIR_ENV
+from codesearch.embedding import onnx_backend
+from codesearch.embedding.model import EmbeddingModel, ModelLoadError, ModelSpec, load_model
+from codesearch.embedding.onnx_backend import (
+    OnnxInt8Model,
+    backend_model_id,
+    export_path,
+    load_onnx_int8,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _stdlib_functions(limit: int = 50) -> list[str]:
+    """Real code: the functions and methods of json and argparse, as written."""
+    texts: list[str] = []
+    for module in (json.decoder, json.encoder, argparse):
+        source = inspect.getsource(module)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                segment = ast.get_source_segment(source, node)
+                if segment and len(segment) > 80:
+                    texts.append(segment)
+    step = max(1, len(texts) // limit)
+    return texts[::step][:limit]
+
+
+TEXTS = _stdlib_functions()
+
+
+@pytest.fixture(scope="module")
+def spec(model: EmbeddingModel) -> ModelSpec:
+    return model.spec
+
+
+@pytest.fixture(scope="module")
+def export_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def int8(spec: ModelSpec, export_base: Path) -> OnnxInt8Model:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_DIR_ENV, str(export_base))
+        return load_onnx_int8(spec, threads=0)
+
+
+@pytest.fixture(scope="module")
+def int8_vectors(int8: OnnxInt8Model) -> np.ndarray[Any, Any]:
+    return int8.encode(TEXTS)
+
+
+def test_texts_are_real_functions() -> None:
+    assert len(TEXTS) >= 45
+    assert all(text.lstrip().startswith(("def ", "async def ")) for text in TEXTS)
+
+
+def test_export_lands_in_the_cache_folder(int8: OnnxInt8Model, export_base: Path) -> None:
+    assert int8.exported
+    assert int8.path.is_file()
+    assert int8.path.parent.parent == export_base / "models"
+    assert not list(int8.path.parent.glob(".export-*"))  # the temporary folder is gone
+
+
+def test_vectors_are_unit_384d_and_close_to_torch(
+    int8: OnnxInt8Model, int8_vectors: np.ndarray[Any, Any], model: EmbeddingModel
+) -> None:
+    assert int8.dimensions == model.dimensions == 384
+    assert int8.max_tokens == model.max_tokens
+    assert int8_vectors.shape == (len(TEXTS), 384)
+    assert int8_vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(int8_vectors, axis=1), 1.0, atol=1e-4)
+    cosines = (int8_vectors * model.encode(TEXTS)).sum(axis=1)
+    assert cosines.mean() >= 0.98, cosines.mean()
+    assert cosines.min() >= 0.95, cosines.min()
+
+
+def test_results_keep_the_callers_order(
+    int8: OnnxInt8Model, int8_vectors: np.ndarray[Any, Any]
+) -> None:
+    reordered = int8.encode(TEXTS[::-1], batch_size=7)[::-1]
+    # Dynamic quantisation scales per batch, so other batch mates move a vector slightly.
+    assert ((reordered * int8_vectors).sum(axis=1) > 0.99).all()
+    assert int8.encode([]).shape == (0, 384)
+
+
+def test_model_id_never_matches_torch(int8: OnnxInt8Model, model: EmbeddingModel) -> None:
+    assert int8.model_id != model.model_id
+    assert int8.model_id == model.model_id + "+onnx-int8"
+    assert backend_model_id(model.spec, "onnx-int8") == int8.model_id  # known before loading
+    assert backend_model_id(model.spec, "torch") == model.model_id
+    assert int8.name.endswith(" (onnx-int8)")
+
+
+def test_second_load_reuses_the_export(
+    int8: OnnxInt8Model,
+    int8_vectors: np.ndarray[Any, Any],
+    spec: ModelSpec,
+    export_base: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(export_base))
+    before = int8.path.stat()
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("the cached export should have been reused")
+
+    monkeypatch.setattr(onnx_backend, "export_int8", no_export)
+    again = load_onnx_int8(spec, threads=1)
+    after = again.path.stat()
+    assert not again.exported
+    assert again.path == int8.path
+    assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+    np.testing.assert_allclose(again.encode(TEXTS), int8_vectors, atol=1e-5)
+
+
+def _fake_export(good: Path, tokenizer: Any, calls: list[Path]) -> Any:
+    def export(spec: ModelSpec, target: Path) -> Any:
+        calls.append(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(good, target)
+        return tokenizer
+
+    return export
+
+
+def test_corrupt_cached_file_is_replaced(
+    int8: OnnxInt8Model,
+    spec: ModelSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    target = export_path(spec)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(int8.path.read_bytes()[:100_000])  # as if cut off mid-write
+    calls: list[Path] = []
+    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, int8.tokenizer, calls))
+    loaded = load_onnx_int8(spec)
+    assert calls == [target]
+    assert loaded.exported
+    assert target.stat().st_size == int8.path.stat().st_size
+    assert loaded.encode(TEXTS[:3]).shape == (3, 384)
+
+
+def test_export_of_another_model_is_not_reused(
+    int8: OnnxInt8Model,
+    spec: ModelSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    other = dataclasses.replace(spec, model_id=spec.model_id + "-changed")
+    target = export_path(other)
+    assert target != export_path(spec)
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(int8.path, target)  # right file format, wrong model inside
+    calls: list[Path] = []
+    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, int8.tokenizer, calls))
+    with pytest.raises(ModelLoadError, match="does not load"):
+        load_onnx_int8(other)  # the "fresh" export is still the wrong model: refused
+    assert calls == [target]
+
+
+def test_load_model_dispatches_and_caches_per_backend(
+    int8: OnnxInt8Model, model: EmbeddingModel, export_base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(export_base))
+    first = load_model(model.spec, backend="onnx-int8")
+    assert isinstance(first, OnnxInt8Model)
+    assert load_model(model.spec, backend="onnx-int8") is first
+    assert load_model(model.spec) is model
+    with pytest.raises(ModelLoadError, match="unknown model backend"):
+        load_model(model.spec, backend="tensorflow")
+
+
+def test_missing_onnxruntime_says_what_to_install(
+    spec: ModelSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    with pytest.raises(ModelLoadError, match=r"pip install onnxruntime onnx.*\"torch\""):
+        load_onnx_int8(spec)
