@@ -10,7 +10,6 @@ pipeline embedded (raw is timed before and after the pipeline and averaged).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import tempfile
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import RESULTS, write_results
 from benchmarks.corpora import PROJECTS, fetch
 from codesearch.config import Settings
 from codesearch.embedding.model import EmbeddingModel, load_model
@@ -26,8 +26,6 @@ from codesearch.index.reading import read_source
 from codesearch.index.scan import scan_workspace
 from codesearch.parsing import extract_entities
 from codesearch.workspace import Workspace
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
@@ -138,12 +136,7 @@ def main() -> int:
         "store_bytes": store_bytes,
         "store_bytes_per_entity": round(store_bytes / max(cold.entities, 1), 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    width = max(len(k) for k in results)
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
-    print(f"\nwritten to {args.out}")
+    write_results(results, args.out)
     return 0
 
 
