@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Sequence
@@ -55,15 +56,34 @@ class TextPreparator:
     they are kept whole (docstring capped at half the window) and only the body is cut.
     """
 
-    def __init__(self, tokenizer: Any, max_tokens: int, model_id: str) -> None:
-        self._tokenizer = tokenizer
+    def __init__(
+        self,
+        tokenizer: Any,
+        max_tokens: int,
+        model_id: str,
+        *,
+        with_path: bool = False,
+        with_kind: bool = True,
+    ) -> None:
+        # A private copy: a fast tokenizer keeps its padding/truncation mode as shared
+        # state, and preparing text on the parse-ahead thread while the model encodes
+        # with the same object made whole batches fail ("Unable to create tensor").
+        self._tokenizer = copy.deepcopy(tokenizer)
         self.model_id = model_id
+        self.with_path = with_path
+        self.with_kind = with_kind
         # [CLS] and [SEP] take two places of the window
         self.budget = max(16, max_tokens - 2)
 
     def header(self, entity: Entity) -> str:
         words = " ".join(split_identifier_words(entity.name))
-        return f"{entity.language} {entity.kind} {entity.name} ({words})"
+        parts: list[str] = []
+        if self.with_path:
+            parts.append(entity.path)
+        if self.with_kind:
+            parts.append(f"{entity.language} {entity.kind}")
+        parts.append(f"{entity.name} ({words})")
+        return " ".join(parts)
 
     def _count(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         encoded = self._tokenizer(
