@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import pickle
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,10 +31,24 @@ SCHEMA_VERSION = 1
 _META = "meta"
 _VEC = "v:"
 _MAN = "m:"
+_GEN = "generation"
+_SNAPSHOT = "snapshot"
 
 
 class StoreError(RuntimeError):
     """The store cannot be opened or used; the message names the folder."""
+
+
+class StoreDamaged(Exception):
+    """The store's files cannot be trusted: move the folder aside and start a new one.
+
+    `tag` names the kind of damage in the moved folder's name; `reason` is one sentence.
+    """
+
+    def __init__(self, tag: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -113,27 +130,122 @@ def workspace_store_dir(root: Path, base: str | Path | None = None) -> Path:
 
 
 class Store:
-    """A diskcache-backed store for one workspace root. Thread-safe."""
+    """A diskcache-backed store for one workspace root. Thread-safe.
 
-    def __init__(self, directory: Path) -> None:
+    Opening checks the store before trusting it: an SQLite file that is truncated or holds
+    garbage, metadata that is missing or unreadable, another schema version, or (when
+    `model_id` is given) another model. A store that fails is never deleted: its folder is
+    renamed to `<folder>.corrupt-<time>` (damage) or `<folder>.old-schema-<time>` /
+    `<folder>.old-model-<time>` (another version or model), a fresh store is created in its
+    place, and `recovered` holds one sentence for the user. Errors that say nothing about
+    the files (locked by another process, disk full, permission denied) are raised as
+    StoreError, and nothing is moved.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        model_id: str | None = None,
+        schema_version: int = SCHEMA_VERSION,
+    ) -> None:
         self.directory = directory
+        self.recovered: str | None = None
+        self._lock = threading.RLock()
+        try:
+            self._cache = self._open_checked(model_id, schema_version)
+        except StoreDamaged as damage:
+            self._replace(damage)
+
+    def replace_damaged(self, damage: StoreDamaged) -> None:
+        """Damage found after opening (reading the index): move aside, start empty."""
+        with self._lock:
+            try:
+                self._cache.close()
+            except Exception:
+                log.debug("closing the damaged store failed", exc_info=True)
+            self._replace(damage)
+
+    def _replace(self, damage: StoreDamaged) -> None:
+        moved = self._move_aside(damage.tag)
+        self.recovered = (
+            f"the index store at {self.directory} {damage.reason}; {moved} "
+            "and a new index is being built"
+        )
+        log.info("%s", self.recovered)  # the CLI and the server tell the user, once
+        self._cache = self._open_cache()
+
+    # -- opening and checking ---------------------------------------------------------
+    def _open_cache(self) -> diskcache.Cache:
+        directory = self.directory
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(directory, 0o700)
-            self._cache = diskcache.Cache(str(directory), eviction_policy="none", size_limit=1 << 62)
+            return diskcache.Cache(str(directory), eviction_policy="none", size_limit=1 << 62)
         except Exception as exc:
+            if is_corruption(exc):
+                raise StoreDamaged("corrupt", f"is damaged ({describe(exc)})") from exc
             raise StoreError(f"cannot open the index store at {directory}: {exc}") from exc
-        self._lock = threading.RLock()
+
+    def _open_checked(self, model_id: str | None, schema_version: int) -> diskcache.Cache:
+        _check_database_file(self.directory / DATABASE_FILE)
+        cache = self._open_cache()
+        try:
+            self._check(cache, model_id, schema_version)
+        except BaseException:
+            cache.close()
+            raise
+        return cache
+
+    def _check(self, cache: diskcache.Cache, model_id: str | None, schema_version: int) -> None:
+        try:
+            raw = cache.get(_META, default=None)
+            entries = len(cache)
+        except Exception as exc:
+            if is_corruption(exc):
+                raise StoreDamaged("corrupt", f"is damaged ({describe(exc)})") from exc
+            raise StoreError(f"cannot read the index store at {self.directory}: {exc}") from exc
+        if raw is None:
+            if entries and model_id is not None:
+                # a workspace store writes its metadata before anything else
+                raise StoreDamaged("corrupt", "has entries but no metadata")
+            return  # a new, empty store (or a plain vector cache, which has no metadata)
+        meta = _parse_meta(raw)
+        if meta is None:
+            raise StoreDamaged("corrupt", "has unreadable metadata")
+        if meta.schema_version != schema_version:
+            raise StoreDamaged(
+                "old-schema",
+                f"was written with store format {meta.schema_version} "
+                f"(this version uses {schema_version})",
+            )
+        if model_id is not None and meta.model_id != model_id:
+            raise StoreDamaged(
+                "old-model", f"was built with another model ({meta.model_id}, now {model_id})"
+            )
+
+    def _move_aside(self, tag: str) -> str:
+        """Rename the folder next to itself (never delete it); says where it went."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.directory.with_name(f"{self.directory.name}.{tag}-{stamp}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = self.directory.with_name(f"{self.directory.name}.{tag}-{stamp}-{number}")
+        try:
+            os.rename(self.directory, target)
+        except FileNotFoundError:
+            return "another process moved it aside first"  # both found the same damage
+        except OSError as exc:
+            raise StoreError(
+                f"the index store at {self.directory} cannot be used and could not be moved "
+                f"aside to {target}: {exc}; move or delete it by hand"
+            ) from exc
+        return f"it was moved to {target}"
 
     # -- metadata -------------------------------------------------------------------
     def meta(self) -> StoreMeta | None:
-        data = self._cache.get(_META)
-        if not isinstance(data, dict):
-            return None
-        try:
-            return StoreMeta(**data)
-        except TypeError:
-            return None
+        return _parse_meta(self._cache.get(_META))
 
     def set_meta(self, meta: StoreMeta) -> None:
         self._cache.set(_META, asdict(meta))
@@ -173,12 +285,37 @@ class Store:
     def write_manifests(
         self, manifests: Iterable[FileManifest], removed: Iterable[str] = ()
     ) -> None:
-        """Manifests of finished files (and removals) in one transaction."""
+        """Manifests of finished files (and removals) in one transaction.
+
+        Each write bumps the store's generation, so a snapshot of the index taken at an
+        older generation is never trusted (a crash after an edit falls back to manifests).
+        """
         with self._lock, self._cache.transact():
             for manifest in manifests:
                 self._cache.set(_MAN + manifest.path, manifest.to_data())
             for path in removed:
                 self._cache.delete(_MAN + path)
+            self._cache.set(_GEN, self.generation() + 1)
+
+    # -- warm-start snapshot -----------------------------------------------------------
+    def generation(self) -> int:
+        value = self._cache.get(_GEN, default=0)
+        return value if isinstance(value, int) else 0
+
+    def put_snapshot(self, generation: int, payload: bytes) -> None:
+        """The whole in-memory index as one blob (diskcache keeps large values as files)."""
+        self._cache.set(_SNAPSHOT, (generation, payload))
+
+    def get_snapshot(self) -> tuple[int, bytes] | None:
+        value = self._cache.get(_SNAPSHOT, default=None)
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and isinstance(value[1], bytes)
+        ):
+            return value
+        return None
 
     # -- housekeeping ---------------------------------------------------------------
     def clear(self) -> None:
@@ -193,3 +330,108 @@ class Store:
 
     def close(self) -> None:
         self._cache.close()
+
+
+DATABASE_FILE = "cache.db"  # diskcache's SQLite file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+_CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def _parse_meta(data: Any) -> StoreMeta | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        meta = StoreMeta(**data)
+    except TypeError:
+        return None
+    if not isinstance(meta.schema_version, int) or not isinstance(meta.model_id, str):
+        return None
+    if not isinstance(meta.dimensions, int) or meta.dimensions < 1:
+        return None
+    return meta
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether an error says the files are damaged (not locked, full or forbidden)."""
+    for error in _causes(exc):
+        if isinstance(error, sqlite3.DatabaseError):
+            code = getattr(error, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+                return True
+            if isinstance(error, sqlite3.OperationalError):
+                continue  # locked, busy, full, read-only, cannot open: not damage
+            return any(word in str(error).lower() for word in _CORRUPTION_WORDS)
+        if isinstance(error, pickle.UnpicklingError | EOFError):
+            return True  # a value diskcache stored cannot be read back
+    return False
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _check_database_file(path: Path) -> None:
+    """Cheap checks of the SQLite header before SQLite sees the file.
+
+    SQLite reads a truncated file without complaint until a query reaches a missing page,
+    so compare the file's size with the page count its header promises.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return  # a new store
+    except OSError as exc:
+        raise StoreError(f"cannot read the index store file {path}: {exc}") from exc
+    if size == 0:
+        return  # created but never written (a crash in the first instant): nothing to lose
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read the index store file {path}: {exc}") from exc
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StoreDamaged("corrupt", f"is damaged ({path.name} is not an SQLite database)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise StoreDamaged("corrupt", f"is damaged ({path.name} has an invalid header)")
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    if size % page_size or (counter_valid and pages and size < pages * page_size):
+        raise StoreDamaged(
+            "corrupt",
+            f"is damaged ({path.name} is truncated: {size} bytes, expected "
+            f"{pages * page_size if counter_valid and pages else 'whole pages'})",
+        )
+    _quick_check(path)
+
+
+def _quick_check(path: Path) -> None:
+    """SQLite's structural check, on a read-only connection (the bytes stay as they are).
+
+    It reads every page once: about as long as loading the index, which open does anyway.
+    """
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            rows = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except Exception as exc:
+        if is_corruption(exc):
+            raise StoreDamaged("corrupt", f"is damaged ({describe(exc)})") from exc
+        raise StoreError(f"cannot read the index store file {path}: {exc}") from exc
+    if [tuple(row) for row in rows] != [("ok",)]:
+        detail = "; ".join(str(row[0]) for row in rows[:3])
+        raise StoreDamaged("corrupt", f"is damaged (integrity check: {detail})")

@@ -157,3 +157,26 @@ def test_store_lives_outside_the_workspace_and_is_private(
         assert ws.store_dir.is_relative_to(isolated_cache)
         assert not ws.store_dir.is_relative_to(workspace_copy)
         assert os.stat(ws.store_dir).st_mode & 0o777 == 0o700
+
+
+def test_warm_start_uses_the_snapshot_only_when_it_is_current(
+    workspace_copy: Path, model: EmbeddingModel
+) -> None:
+    with open_ws(workspace_copy, model) as ws:
+        ws.index()
+        expected = [(h.path, h.name) for h in ws.search("retry failed uploads")]
+    with open_ws(workspace_copy, model) as warm:
+        assert warm.store is not None
+        assert warm._snapshot_generation == warm.store.generation()  # loaded from the snapshot
+        assert [(h.path, h.name) for h in warm.search("retry failed uploads")] == expected
+        # an edit indexed, then the process dies before writing a new snapshot
+        target = workspace_copy / "web" / "debounce.js"
+        target.write_text(target.read_text().replace("function debounce", "function throttle"))
+        assert warm.index_paths([target]).embedded == 1
+        warm.store.close()  # no snapshot written: a crash
+        warm.store = None
+    with open_ws(workspace_copy, model) as after_crash:
+        assert after_crash.store is not None
+        assert after_crash._snapshot_generation != after_crash.store.generation()
+        names = [h.name for h in after_crash.search("throttle", limit=3)]
+        assert "throttle" in names and "debounce" not in names

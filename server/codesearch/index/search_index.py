@@ -9,6 +9,7 @@ All methods take one lock: the indexing worker patches while the server answers 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from array import array
@@ -113,8 +114,9 @@ class SearchIndex:
                 row = start + offset
                 self._matrix[row] = vector
                 self._alive[row] = True
-                self._rows.append(IndexedEntity(path, record))
                 bag = Counter(record.terms.split())
+                # the bag lives on as term ids; the string would cost ~1 KB per entity
+                self._rows.append(IndexedEntity(path, dataclasses.replace(record, terms="")))
                 ids = np.fromiter((self._term_id(t) for t in bag), dtype=np.int32, count=len(bag))
                 for term_id, tf in zip(ids.tolist(), bag.values(), strict=True):
                     self._post_rows[term_id].append(row)
