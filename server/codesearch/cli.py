@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+# `python -m codesearch` puts the current folder first on sys.path, and the current folder
+# is usually the user's project (editors start servers there): a json.py or numpy.py in it
+# would be imported, and run, by the imports below. codesearch itself is imported already,
+# so drop that entry first. Console scripts and `python -P` never add it.
+try:
+    if (
+        not getattr(sys.flags, "safe_path", False)
+        and getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", "")
+        == "codesearch.__main__"
+        and sys.path
+        and os.path.realpath(sys.path[0] or ".") == os.path.realpath(os.getcwd())
+    ):
+        del sys.path[0]
+except OSError:  # the current folder was deleted: nothing can be imported from it
+    pass
+
 import argparse
 import json
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from codesearch import __version__
-from codesearch.config import DEFAULT_BATCH_SIZE, DEFAULT_MAX_FILE_SIZE, Settings
+from codesearch.config import BACKENDS, DEFAULT_BATCH_SIZE, DEFAULT_MAX_FILE_SIZE, Settings
 from codesearch.embedding.model import ModelLoadError
 from codesearch.search import Hit, SearchFilters
 from codesearch.store import StoreError
@@ -56,13 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Semantic code search over functions and classes, on your machine.",
     )
     parser.add_argument("--version", action="version", version=f"codesearch {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--model", default="", help="model name or path (default: packaged)")
     common.add_argument("--cache-dir", default="", help="base folder for index stores")
     common.add_argument("--batch-size", type=_positive, default=DEFAULT_BATCH_SIZE)
     common.add_argument("--max-file-size", type=_positive, default=DEFAULT_MAX_FILE_SIZE)
     common.add_argument("--exclude", action="append", default=[], help="extra ignore glob")
     common.add_argument("--threads", type=_non_negative, default=0, help="0 = all cores")
+    common.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="torch",
+        help="torch (fp32) or onnx-int8 (quantised, about twice as fast on CPU)",
+    )
     common.add_argument("-v", "--verbose", action="count", default=0)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -109,6 +133,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         max_file_size=args.max_file_size,
         exclude=tuple(args.exclude),
         threads=args.threads,
+        backend=args.backend,
     )
 
 
@@ -244,7 +269,8 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(status, indent=2))
             else:
-                skipped = sum(int(v) for v in status["skipped"].values())  # type: ignore[attr-defined]
+                counts = status["skipped"]
+                skipped = sum(counts.values()) if isinstance(counts, dict) else 0
                 print(
                     f"{status['root']}: {status['files']} files, {status['entities']} entities, "
                     f"{status['failed_files']} failed files, {status['failed_entities']} failed "

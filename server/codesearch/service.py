@@ -21,6 +21,7 @@ from codesearch.config import Settings
 from codesearch.debounce import Debouncer
 from codesearch.embedding.batch import Encoder
 from codesearch.embedding.model import ModelLoadError
+from codesearch.index.scan import to_rel_path
 from codesearch.search import Hit, SearchFilters
 from codesearch.store import StoreError
 from codesearch.workspace import FileProblem, IndexProgress, IndexSummary, Workspace
@@ -79,6 +80,8 @@ class ServiceListener(Protocol):
     def on_problems(self, root: Path, problems: dict[str, FileProblem | None]) -> None: ...
 
     def on_error(self, message: str) -> None: ...
+
+    def on_warning(self, message: str) -> None: ...
 
 
 @dataclass
@@ -152,6 +155,10 @@ class IndexService:
         root = self.root_for(target)
         if root is None:
             return
+        if target.exists() and to_rel_path(root, target) is None:
+            # inside the root by name, outside it for real (a symlinked folder): never read it
+            log.info("ignoring %s: it resolves outside %s", target, root)
+            return
         self._debouncer.touch((root, str(target)))
         self._notify_status()
 
@@ -204,9 +211,9 @@ class IndexService:
         with self._cond:
             roots = list(self._workspaces) + [j.root for j in self._jobs if j.kind == "index"]
         for root in roots:
-            if target == root or target.is_relative_to(root):
-                if best is None or len(root.parts) > len(best.parts):
-                    best = root
+            inside = target == root or target.is_relative_to(root)
+            if inside and (best is None or len(root.parts) > len(best.parts)):
+                best = root
         return best
 
     def workspace(self, root: Path) -> Workspace | None:
@@ -221,7 +228,9 @@ class IndexService:
             return []
         hits: list[RootHit] = []
         for root, workspace in self._open_workspaces():
-            hits.extend(RootHit(root, h) for h in workspace.search(query, limit=limit, filters=filters))
+            hits.extend(
+                RootHit(root, h) for h in workspace.search(query, limit=limit, filters=filters)
+            )
         hits.sort(key=lambda rh: -rh.hit.score)
         return hits[:limit]
 
@@ -352,7 +361,9 @@ class IndexService:
                         pending.paths |= job.paths  # coalesce
                         return
             if job.kind == "index":
-                self._jobs = [j for j in self._jobs if not (j.root == job.root and j.kind == "paths")]
+                self._jobs = [
+                    j for j in self._jobs if not (j.root == job.root and j.kind == "paths")
+                ]
                 for pending in self._jobs:
                     if (
                         pending.root == job.root
@@ -383,8 +394,10 @@ class IndexService:
                 result = self._run_job(job)
                 if job.future is not None and not job.future.done():
                     job.future.set_result(result)
-            except BaseException as exc:  # noqa: BLE001 - the worker must survive anything
+            except BaseException as exc:  # the worker must survive anything
                 log.exception("indexing job %s for %s failed", job.kind, job.root)
+                if self._state != "error":  # an unexpected failure is an error state too
+                    self._fail(f"indexing {job.root} failed: {type(exc).__name__}: {exc}")
                 if job.future is not None and not job.future.done():
                     job.future.set_exception(exc)
             finally:
@@ -392,8 +405,27 @@ class IndexService:
                     idle = not self._jobs
                 if idle and self._state in ("indexing", "starting"):
                     self._set_state("idle")
+                    self._warm_up()
                 else:
                     self._notify_status(force=True)
+
+    def _warm_up(self) -> None:
+        """Load the model once the index is idle, so the first search does not wait for it.
+
+        A warm, unchanged index never needs the model to index, but every search does;
+        loading it here (on the worker, while nothing else is queued) moves seconds of
+        import and weight loading out of the user's first query.
+        """
+        for _, workspace in self._open_workspaces():
+            if workspace.model_loaded:
+                return
+            try:
+                workspace.encoder  # noqa: B018 - loads and caches the model
+            except ModelLoadError as exc:
+                self._fail(str(exc))
+            except Exception:
+                log.exception("warming up the model failed")
+            return
 
     def _workspace_for(self, root: Path) -> Workspace:
         with self._cond:
@@ -403,6 +435,9 @@ class IndexService:
         workspace = self._factory(root, self.settings).open()
         with self._cond:
             self._workspaces[root] = workspace
+        recovered = workspace.store.recovered if workspace.store is not None else None
+        if recovered:
+            self._warn(recovered)  # once: the next open finds a healthy store
         return workspace
 
     def _run_job(self, job: _Job) -> IndexSummary | None:
@@ -410,7 +445,9 @@ class IndexService:
             with self._cond:
                 workspace = self._workspaces.pop(job.root, None)
             if workspace is not None:
-                problems = {p.path: None for p in workspace.problems()}
+                problems: dict[str, FileProblem | None] = {
+                    p.path: None for p in workspace.problems()
+                }
                 workspace.close()
                 if problems and not job.force:
                     self.listener.on_problems(job.root, problems)
@@ -421,7 +458,7 @@ class IndexService:
         try:
             workspace = self._workspace_for(job.root)
             if job.kind == "clear":
-                old = {p.path: None for p in workspace.problems()}
+                old: dict[str, FileProblem | None] = {p.path: None for p in workspace.problems()}
                 workspace.clear()
                 if old:
                     self.listener.on_problems(job.root, old)
@@ -447,7 +484,9 @@ class IndexService:
             if not started[0]:
                 started[0] = True
                 self._set_state("indexing")
-                self.listener.on_progress(ProgressEvent("begin", run, update.done, update.total, message))
+                self.listener.on_progress(
+                    ProgressEvent("begin", run, update.done, update.total, message)
+                )
             elif now - last_report[0] >= 0.2 or update.done == update.total:
                 last_report[0] = now
                 self.listener.on_progress(
@@ -456,7 +495,7 @@ class IndexService:
                 self._notify_status()
 
         def should_stop() -> bool:
-            return self._cancel.is_set() or self._stopping
+            return self._cancel.is_set() or self._stopping or self._paused.is_set()
 
         try:
             if job.kind == "paths":
@@ -466,7 +505,9 @@ class IndexService:
             elif job.kind == "remove":
                 summary = workspace.remove_paths(sorted(job.paths))
             else:
-                summary = workspace.index(force=job.force, progress=progress, should_stop=should_stop)
+                summary = workspace.index(
+                    force=job.force, progress=progress, should_stop=should_stop
+                )
         finally:
             if started[0]:
                 done, total = self._progress or (0, 0)
@@ -505,6 +546,12 @@ class IndexService:
         if self._reported_error != message:
             self._reported_error = message
             self.listener.on_error(message)
+
+    def _warn(self, message: str) -> None:
+        try:
+            self.listener.on_warning(message)
+        except Exception:
+            log.exception("warning listener failed: %s", message)
 
     def _set_state(self, state: str) -> None:
         if state != self._state:

@@ -222,3 +222,21 @@ async def test_settings_change_takes_effect(client: LanguageClient) -> None:
     await wait_idle(STATUSES, mark)
     hits = await execute(client, "codesearch.search", {"query": "debounce a function", "limit": 3})
     assert hits[0]["name"] == "debounce"  # invalid value ignored, exclusion lifted again
+
+
+async def test_pause_holds_indexing_and_resume_catches_up(client: LanguageClient) -> None:
+    await wait_idle(STATUSES)
+    assert await execute(client, "codesearch.pause") == {"paused": True}
+    target = ROOT / "services" / "invoices.py"
+    target.write_text(
+        'def add_sales_tax(total, rate):\n    """Add sales tax."""\n    return total * (1 + rate)\n'
+    )
+    save(client, target)
+    await asyncio.sleep(1.5)
+    hits = await execute(client, "codesearch.search", {"query": "add sales tax", "limit": 3})
+    assert all(h["name"] != "add_sales_tax" for h in hits)  # paused: not indexed yet
+    mark = len(STATUSES)
+    assert await execute(client, "codesearch.resume") == {"paused": False}
+    await wait_idle(STATUSES, mark)
+    hits = await execute(client, "codesearch.search", {"query": "add sales tax", "limit": 3})
+    assert hits[0]["name"] == "add_sales_tax"

@@ -17,7 +17,9 @@ FIND_SIMILAR = "codesearch.findSimilar"
 REINDEX = "codesearch.reindex"
 STATUS = "codesearch.status"
 CLEAR_INDEX = "codesearch.clearIndex"
-ALL_COMMANDS = (SEARCH, FIND_SIMILAR, REINDEX, STATUS, CLEAR_INDEX)
+PAUSE = "codesearch.pause"
+RESUME = "codesearch.resume"
+ALL_COMMANDS = (SEARCH, FIND_SIMILAR, REINDEX, STATUS, CLEAR_INDEX, PAUSE, RESUME)
 MAX_LIMIT = 500
 _KINDS = ("function", "method", "class")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -23,7 +24,7 @@ from codesearch import __version__
 from codesearch.config import Settings, parse_settings
 from codesearch.embedding.model import ModelLoadError
 from codesearch.index.scan import IgnoreRules
-from codesearch.lsp import commands
+from codesearch.lsp import commands, framing
 from codesearch.lsp.convert import hit_to_json, hit_to_symbol, uri_to_path
 from codesearch.lsp.diagnostics import DiagnosticsPublisher
 from codesearch.lsp.progress import ProgressBridge
@@ -53,6 +54,26 @@ class CodesearchServer(LanguageServer):
         self.queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-query")
         self.status_sent: list[dict[str, Any]] = []
 
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's stdio loop, with a reader that survives malformed input (see framing)."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = stop = threading.Event()
+        reader = framing.ExecutorReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(
+                framing.read_frames(
+                    reader, lambda body: framing.dispatch(self.protocol, body), stop
+                )
+            )
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
     # -- worker-thread callbacks, moved onto the loop ------------------------------------
     def _on_loop(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self.loop
@@ -79,6 +100,9 @@ class CodesearchServer(LanguageServer):
 
     def on_error(self, message: str) -> None:
         self._on_loop(self.show, f"Codesearch: {message}", types.MessageType.Error)
+
+    def on_warning(self, message: str) -> None:
+        self._on_loop(self.show, f"Codesearch: {message}", types.MessageType.Warning)
 
     # -- helpers on the loop ---------------------------------------------------------------
     def send_status(self, status: ServiceStatus) -> None:
@@ -381,6 +405,20 @@ async def clear_command(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
     return {"cleared": True}
 
 
+@server.command(commands.PAUSE)
+def pause_command(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    """Stop embedding after the batch in flight (what was embedded is kept)."""
+    ls.require_service().pause()
+    return {"paused": True}
+
+
+@server.command(commands.RESUME)
+def resume_command(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    """Go on where a pause stopped: an incremental pass over every folder."""
+    ls.require_service().resume()
+    return {"paused": False}
+
+
 def _combine(summaries: list[Any]) -> dict[str, Any]:
     total: dict[str, Any] = {
         "files": 0,
@@ -402,10 +440,17 @@ def _combine(summaries: list[Any]) -> dict[str, Any]:
 
 def serve(*, tcp: str | None = None, log_level: str = "info") -> int:
     """Run the server until the client says exit (stdio) or forever (TCP)."""
+    level = getattr(logging, log_level.upper(), logging.INFO)
+    # force: the CLI configured logging already (at WARNING), which made --log-level a no-op
     logging.basicConfig(
         stream=sys.stderr,
-        level=getattr(logging, log_level.upper(), logging.INFO),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    # pygls logs every message it sends at INFO: worth it only when debugging the protocol
+    logging.getLogger("pygls").setLevel(
+        level if level <= logging.DEBUG else max(level, logging.WARNING)
     )
     if tcp:
         host, _, port = tcp.rpartition(":")
