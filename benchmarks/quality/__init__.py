@@ -1,0 +1,1 @@
+"""Search-quality benchmark: docstring queries against a docstring-free copy of real projects."""
