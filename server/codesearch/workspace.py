@@ -352,12 +352,13 @@ class Workspace:
             return None
         absolute = self.root / rel
         try:
-            if absolute.is_symlink():
-                target = absolute.resolve()
-                if not target.is_relative_to(self.root):
-                    return None
+            # resolve the whole path, not just its last part: a file under a symlinked
+            # folder that leaves the workspace must not be read either
+            target = absolute.resolve(strict=True)
+            if not target.is_relative_to(self.root):
+                return None
             stat = absolute.stat()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop before Python 3.13
             return None
         if not absolute.is_file():
             return None
