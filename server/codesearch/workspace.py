@@ -527,14 +527,13 @@ class Workspace:
         errors: dict[str, str],
     ) -> FileManifest:
         scanned = item.scanned
+        base = FileManifest(
+            scanned.rel_path, scanned.mtime_ns, scanned.size, item.content_hash, scanned.language
+        )
         if item.error is not None:
             skipped = item.error_kind in SKIP_KINDS
-            return FileManifest(
-                scanned.rel_path,
-                scanned.mtime_ns,
-                scanned.size,
-                item.content_hash,
-                scanned.language,
+            return dataclasses.replace(
+                base,
                 error=None if skipped else item.error,
                 skipped=item.error if skipped else None,
             )
@@ -566,15 +565,7 @@ class Workspace:
                         errors.get(entity.id, "not embedded"),
                     )
                 )
-        return FileManifest(
-            scanned.rel_path,
-            scanned.mtime_ns,
-            scanned.size,
-            item.content_hash,
-            scanned.language,
-            tuple(records),
-            tuple(failures),
-        )
+        return dataclasses.replace(base, entities=tuple(records), failures=tuple(failures))
 
     def _finish(
         self, summary: IndexSummary, started: float, progress: ProgressFn | None
