@@ -64,11 +64,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 text_document=types.TextDocumentIdentifier(uri=path.as_uri())
             )
         )
+        relative = str(path.relative_to(root))
         while True:
-            hits = await server.search(marker, limit=1)
-            # searchable = the edited function comes first, matched on the new identifier
-            if hits and marker.lower() in hits[0]["matched"]:
-                break
+            # searchable = the edit was embedded and a search for its new identifier
+            # returns the edited file first
+            embedded_now = int(server.statuses[-1].get("embeddedTotal", 0)) > before
+            if embedded_now:
+                hits = await server.search(marker, limit=1)
+                if hits and hits[0]["path"] == relative:
+                    break
             await asyncio.sleep(0.02)
         latencies.append(time.monotonic() - t0)
         status = await server.idle_after(mark, 120)
