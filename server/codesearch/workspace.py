@@ -48,7 +48,7 @@ from codesearch.store import (
 
 log = logging.getLogger(__name__)
 
-CHUNK_ENTITIES = 512  # entities per embed-and-commit step
+CHUNK_ENTITIES = 2048  # entities per embed-and-commit step (sorted by length within it)
 SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: counted, not diagnosed
 
 
