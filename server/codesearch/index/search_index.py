@@ -298,15 +298,6 @@ class SearchIndex:
                 scores[rows] += idf * tf * (BM25_K1 + 1) / (tf + norm)
             return scores
 
-    def keyword_scores(self, terms: Sequence[str], limit: int | None = None) -> dict[int, float]:
-        """BM25 scores of the rows that match any term (the best `limit` if given)."""
-        scores = self.keyword_array(terms)
-        rows = np.flatnonzero(scores > 0)
-        if limit is not None and len(rows) > limit:
-            top = np.argpartition(-scores[rows], limit - 1)[:limit]
-            rows = rows[top]
-        return {int(r): float(scores[r]) for r in rows}
-
     def row_terms(self, row: int) -> tuple[str, ...]:
         with self._lock:
             if not 0 <= row < len(self._row_terms):
