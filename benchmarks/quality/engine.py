@@ -18,6 +18,7 @@ from benchmarks.quality.corpus import Corpus, quality_dir
 from codesearch import keywords
 from codesearch.embedding.batch import BatchEmbedder
 from codesearch.embedding.model import EmbeddingModel, Vectors
+from codesearch.embedding.onnx_backend import OnnxInt8Model
 from codesearch.embedding.text import TextPreparator, content_key
 from codesearch.entities import Entity
 from codesearch.index.search_index import SearchIndex
@@ -30,9 +31,14 @@ CUTOFF = 10
 TermsFn = Callable[[Entity], str]
 
 
-def vector_store(model: EmbeddingModel) -> Store:
-    """One vector cache for every project and setting (keys hold the model and the text)."""
-    store = Store(quality_dir() / "vectors", model_id=model.model_id)
+def vector_store(model: EmbeddingModel | OnnxInt8Model) -> Store:
+    """One vector cache per model backend for every project and setting (keys hold the text).
+
+    A store belongs to one model id, so each backend keeps its own folder: sharing one would
+    make the store move the other backend's vectors aside as another model's.
+    """
+    folder = "vectors" if isinstance(model, EmbeddingModel) else "vectors-onnx-int8"
+    store = Store(quality_dir() / folder, model_id=model.model_id)
     if store.meta() is None:
         store.set_meta(StoreMeta(SCHEMA_VERSION, model.model_id, model.dimensions))
     return store

@@ -47,9 +47,13 @@ def ranking_settings() -> dict[str, object]:
 
 
 def evaluate(
-    projects: list[str], *, max_queries: int | None = None, threads: int = 0
+    projects: list[str],
+    *,
+    max_queries: int | None = None,
+    threads: int = 0,
+    backend: str = "torch",
 ) -> dict[str, object]:
-    model = load_model(threads=threads)
+    model = load_model(threads=threads, backend=backend)
     store = vector_store(model)
     per_project: dict[str, object] = {}
     pooled = {m: Scores() for m in METHODS}
@@ -241,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-queries", type=int, default=None, help="per project")
     parser.add_argument("--output", type=Path, default=None, help=f"default {RESULTS}")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    parser.add_argument(
+        "--backend", default="torch", choices=("torch", "onnx-int8"), help="model backend"
+    )
     args = parser.parse_args(argv)
     projects = [p.strip() for p in args.projects.split(",") if p.strip()]
     if not projects:
@@ -249,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown project(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     max_queries = args.max_queries or (QUICK_QUERIES if args.quick else None)
-    results = evaluate(projects, max_queries=max_queries, threads=args.threads)
+    results = evaluate(
+        projects, max_queries=max_queries, threads=args.threads, backend=args.backend
+    )
     print(format_table(results))
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
