@@ -9,13 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from codesearch.config import CACHE_DIR_ENV
+from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Never write to the user's real cache folder from a test, nor reach the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One int8 export for the whole run (servers started by tests inherit it): every test's
+    store is fresh, but exporting the model again for each would only cost time."""
+    preset = os.environ.get(MODELS_DIR_ENV)
+    folder = Path(preset) if preset else tmp_path_factory.mktemp("models")
+    os.environ[MODELS_DIR_ENV] = str(folder)
+    yield folder
+    if preset is None:
+        os.environ.pop(MODELS_DIR_ENV, None)
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +45,15 @@ def model():  # type: ignore[no-untyped-def]
     from codesearch.embedding.model import load_model
 
     return load_model()
+
+
+@pytest.fixture(scope="session")
+def shipped_model():  # type: ignore[no-untyped-def]
+    """The model as shipped: the packaged weights on the default backend (int8), loaded once."""
+    from codesearch.config import DEFAULT_BACKEND
+    from codesearch.embedding.model import load_model
+
+    return load_model(backend=DEFAULT_BACKEND)
 
 
 @pytest.fixture

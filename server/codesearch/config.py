@@ -12,6 +12,11 @@ DEFAULT_MAX_FILE_SIZE = 1_048_576
 DEFAULT_BATCH_SIZE = 32
 CACHE_DIR_ENV = "CODESEARCH_CACHE_DIR"
 MODEL_ENV = "CODESEARCH_MODEL"
+MODELS_DIR_ENV = "CODESEARCH_MODELS_DIR"  # where derived models (the int8 export) are cached
+# int8 is the default: about twice the fp32 throughput on CPU for the same search quality
+# (pooled MRR@10 0.613 against 0.614 on benchmarks/quality).
+DEFAULT_BACKEND = "onnx-int8"
+BACKENDS = ("onnx-int8", "torch")
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     store_dir: str = ""
     threads: int = 0
-    backend: str = "torch"  # "torch" (fp32) or "onnx-int8" (quantised, faster on CPU)
+    backend: str = DEFAULT_BACKEND  # "onnx-int8" (quantised) or "torch" (fp32, as packaged)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_env_defaults(self) -> Settings:
@@ -74,9 +79,6 @@ def _int_range(low: int, high: int) -> Any:
         return number
 
     return check
-
-
-BACKENDS = ("torch", "onnx-int8")
 
 
 def _backend(value: Any) -> str:

@@ -54,7 +54,7 @@ SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: count
 
 @dataclass
 class IndexProgress:
-    phase: str  # "scanning" | "parsing" | "embedding" | "done"
+    phase: str  # "scanning" | "parsing" | "loading model" | "embedding" | "done"
     done: int  # entities finished (cached or embedded)
     total: int  # entities in changed files
     files_done: int = 0
@@ -437,6 +437,9 @@ class Workspace:
         if not to_parse:
             return
 
+        if progress and self._encoder is None:
+            # the first int8 load exports the model (seconds): say so rather than hang
+            progress(IndexProgress("loading model", 0, 0))
         encoder = self.encoder  # something changed: now the model is needed
         index = self._ensure_index()
         store = self._require_store()

@@ -60,7 +60,7 @@ async def settle(after: int) -> dict[str, Any]:
 async def test_initial_index_reports_progress_and_status(client: LanguageClient) -> None:
     status = await wait_idle(STATUSES)
     assert status["entities"] >= 15 and status["files"] == 6
-    assert status["model"] == "all-MiniLM-L6-v2" and status["lastError"] is None
+    assert status["model"] == "all-MiniLM-L6-v2 (onnx-int8)" and status["lastError"] is None
     assert any(s["state"] == "indexing" for s in STATUSES)
     reports = [r for token, r in client.progress_reports.items() if "codesearch" in str(token)]
     assert reports, "no work-done progress was created"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from benchmarks.quality.regression import PROJECT, slice_mrr
 
-from codesearch.embedding.model import EmbeddingModel
+from codesearch.config import Settings
+from codesearch.embedding.batch import Encoder
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +24,13 @@ SLICE = json.loads((Path(__file__).parent / "regression_slice.json").read_text()
 
 
 def test_mrr_on_the_fixed_slice_stays_within_tolerance(
-    model: EmbeddingModel, tmp_path: Path
+    shipped_model: Encoder, tmp_path: Path
 ) -> None:
     assert SLICE["project"] == PROJECT
+    assert SLICE["backend"] == Settings().backend  # recorded with the shipped default
     queries = SLICE["queries"]
     assert len(queries) >= 30
-    result = slice_mrr(queries, model, tmp_path)
+    result = slice_mrr(queries, shipped_model, tmp_path)
     assert not result.missing_targets, (
         f"slice targets gone from the corpus: {result.missing_targets}"
     )

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.config import CACHE_DIR_ENV
+from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV
 from codesearch.embedding.model import ModelLoadError, ModelSpec, Vectors
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,14 @@ def backend_model_id(spec: ModelSpec, backend: str) -> str:
 
 
 def models_cache_dir() -> Path:
-    """`$CODESEARCH_CACHE_DIR/models` if set, else the user cache dir's `codesearch/models`."""
+    """`$CODESEARCH_MODELS_DIR`, else `$CODESEARCH_CACHE_DIR/models`, else the user cache's.
+
+    The models folder has its own variable so that many stores (one per test, say) can share
+    one export instead of each paying for it.
+    """
+    models = os.environ.get(MODELS_DIR_ENV, "").strip()
+    if models:
+        return Path(models).expanduser()
     base = os.environ.get(CACHE_DIR_ENV, "").strip()
     if base:
         return Path(base).expanduser() / "models"
@@ -278,6 +285,10 @@ def _load_tokenizer(spec: ModelSpec, max_tokens: int) -> Any:
     _offline_env(spec)
     try:
         from transformers import AutoTokenizer
+
+        from codesearch.embedding.model import _quiet_transformers
+
+        _quiet_transformers()  # no "sequence longer than the maximum" chatter on stderr
 
         return AutoTokenizer.from_pretrained(
             spec.source, local_files_only=spec.local, model_max_length=max_tokens

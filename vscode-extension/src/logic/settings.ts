@@ -15,6 +15,7 @@ export interface ServerSettings {
   batchSize: number;
   storeDir: string;
   threads: number;
+  backend: string;
 }
 
 export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
@@ -25,6 +26,7 @@ export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
   batchSize: 32,
   storeDir: '',
   threads: 0,
+  backend: 'onnx-int8',
 });
 
 export const SERVER_SETTING_KEYS = Object.keys(SERVER_SETTING_DEFAULTS) as (keyof ServerSettings)[];

@@ -14,7 +14,12 @@ interface Manifest {
   capabilities: { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations?: string[] } };
   contributes: {
     commands: { command: string; title: string; category?: string }[];
-    configuration: { properties: Record<string, { default?: unknown; description?: string; markdownDescription?: string; enum?: string[] }> };
+    configuration: {
+      properties: Record<
+        string,
+        { type?: string; default?: unknown; scope?: string; description?: string; markdownDescription?: string; enum?: string[]; enumDescriptions?: string[] }
+      >;
+    };
   };
 }
 
@@ -29,6 +34,20 @@ describe('package.json manifest', () => {
       assert.deepEqual(prop.default, SERVER_SETTING_DEFAULTS[key], `default of codesearch.${key}`);
       assert.ok(prop.description ?? prop.markdownDescription, `description of codesearch.${key}`);
     }
+  });
+
+  test('backend: onnx-int8 (default) or torch, each value described, re-embedding mentioned', () => {
+    const prop = props['codesearch.backend'];
+    assert.ok(prop, 'codesearch.backend missing');
+    assert.equal(prop.type, 'string');
+    assert.deepEqual(prop.enum, ['onnx-int8', 'torch']);
+    assert.equal(prop.default, 'onnx-int8');
+    assert.equal(SERVER_SETTING_DEFAULTS.backend, 'onnx-int8');
+    assert.ok(prop.enum.includes(SERVER_SETTING_DEFAULTS.backend));
+    assert.equal(prop.scope, 'window');
+    assert.equal(prop.enumDescriptions?.length, prop.enum.length);
+    assert.ok(prop.enumDescriptions.every((d) => d.trim() !== ''));
+    assert.match(prop.markdownDescription ?? '', /re-embeds/);
   });
 
   test('client settings: pythonPath and logLevel', () => {

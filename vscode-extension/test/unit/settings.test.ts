@@ -27,6 +27,7 @@ describe('toServerSettings', () => {
       batchSize: 8,
       storeDir: '',
       threads: 2,
+      backend: 'torch',
       'server.pythonPath': '/usr/bin/python3',
       logLevel: 'debug',
     };
@@ -40,7 +41,18 @@ describe('toServerSettings', () => {
       batchSize: 8,
       storeDir: '',
       threads: 2,
+      backend: 'torch',
     });
+  });
+
+  test('backend defaults to onnx-int8 when unset and passes a user value through', () => {
+    assert.equal(SERVER_SETTING_KEYS.includes('backend'), true);
+    assert.equal(toServerSettings(() => undefined, ctx).backend, 'onnx-int8');
+    assert.equal(toServerSettings((k) => (k === 'backend' ? null : undefined), ctx).backend, 'onnx-int8');
+    assert.equal(toServerSettings((k) => (k === 'backend' ? 'torch' : undefined), ctx).backend, 'torch');
+    assert.equal(toServerSettings((k) => (k === 'backend' ? 'onnx-int8' : undefined), ctx).backend, 'onnx-int8');
+    // An unknown value goes out as it is; the server reports it and falls back to its default.
+    assert.equal(toServerSettings((k) => (k === 'backend' ? 'tensorrt' : undefined), ctx).backend, 'tensorrt');
   });
 
   test('expands paths in storeDir and in a model given as a path', () => {
@@ -90,6 +102,7 @@ describe('classifyConfigChange', () => {
   test('the settings the server reads are forwarded', () => {
     assert.equal(classifyConfigChange(changed('codesearch.exclude')), 'notify');
     assert.equal(classifyConfigChange(changed('codesearch.model')), 'notify');
+    assert.equal(classifyConfigChange(changed('codesearch.backend')), 'notify');
   });
   test('other sections are ignored', () => {
     assert.equal(classifyConfigChange(changed('editor.fontSize')), 'none');
