@@ -14,6 +14,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV
+from codesearch.embedding.onnx_backend import models_cache_dir
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -96,7 +99,12 @@ async def start_server(root: Path, store: Path) -> ServerSession:
         "serve",
         "--log-level",
         "warning",  # pygls pipes stderr and never reads it: keep the server quiet
-        env={**os.environ, "CODESEARCH_CACHE_DIR": str(store)},
+        # the store is the benchmark's own; the int8 export is the one this process uses
+        env={
+            **os.environ,
+            CACHE_DIR_ENV: str(store),
+            MODELS_DIR_ENV: str(models_cache_dir()),
+        },
     )
     session.pid = client._server.pid  # type: ignore[union-attr]
     await client.initialize_async(

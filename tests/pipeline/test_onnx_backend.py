@@ -252,3 +252,19 @@ def test_int8_is_the_default_backend(spec: ModelSpec) -> None:
     workspace = Workspace(Path(__file__).parent.parent / "fixtures" / "workspace")
     assert workspace.model_id == backend_model_id(spec, "onnx-int8")
     assert workspace.model_name == "all-MiniLM-L6-v2 (onnx-int8)"
+
+
+def test_failed_export_in_the_child_says_why_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export runs in a child process (the server never keeps torch's export memory);
+    its failure must still reach the user as one clear message."""
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "models"))
+    not_a_model = tmp_path / "empty-model"
+    not_a_model.mkdir()
+    spec = ModelSpec("empty-model", str(not_a_model), True, "empty-model:0")
+    with pytest.raises(ModelLoadError, match=r"could not load 'empty-model' from .*config"):
+        load_onnx_int8(spec)
+    target = onnx_backend.export_path(spec)
+    assert not target.exists()
+    assert not list(target.parent.glob(".export-*"))
