@@ -19,13 +19,16 @@ from typing import Any
 
 from benchmarks.common import RESULTS, write_results
 from benchmarks.corpora import PROJECTS, fetch
-from codesearch.config import Settings
+from codesearch.config import BACKENDS, DEFAULT_BACKEND, Settings
 from codesearch.embedding.model import EmbeddingModel, load_model
+from codesearch.embedding.onnx_backend import OnnxInt8Model
 from codesearch.embedding.text import PreparedText, TextPreparator
 from codesearch.index.reading import read_source
 from codesearch.index.scan import scan_workspace
 from codesearch.parsing import extract_entities
 from codesearch.workspace import Workspace
+
+Model = EmbeddingModel | OnnxInt8Model
 
 
 def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
@@ -36,7 +39,7 @@ def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
     return root
 
 
-def pipeline_texts(root: Path, model: EmbeddingModel, settings: Settings) -> list[str]:
+def pipeline_texts(root: Path, model: Model, settings: Settings) -> list[str]:
     """The exact texts a cold index embeds (unique content keys), in scan order."""
     preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
     seen: dict[str, str] = {}
@@ -49,7 +52,7 @@ def pipeline_texts(root: Path, model: EmbeddingModel, settings: Settings) -> lis
     return list(seen.values())
 
 
-def time_raw(model: EmbeddingModel, texts: list[str], batch_size: int) -> float:
+def time_raw(model: Model, texts: list[str], batch_size: int) -> float:
     started = time.perf_counter()
     model.encode(texts, batch_size=batch_size)
     return time.perf_counter() - started
@@ -77,10 +80,11 @@ def main() -> int:
     parser.add_argument("--project", default="networkx", choices=sorted(PROJECTS))
     parser.add_argument("--with-tests", action="store_true", help="index the project's tests too")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--out", type=Path, default=RESULTS / "index_speed.json")
     args = parser.parse_args()
 
-    model = load_model()
+    model = load_model(backend=args.backend)
     settings = Settings(batch_size=args.batch_size)
     with tempfile.TemporaryDirectory(prefix="codesearch-bench-") as tmp:
         work = Path(tmp)
@@ -116,6 +120,7 @@ def main() -> int:
     results: dict[str, Any] = {
         "project": f"{args.project}=={PROJECTS[args.project].version}",
         "machine": {"cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
+        "backend": args.backend,
         "batch_size": args.batch_size,
         "files": cold.files,
         "entities": cold.entities,

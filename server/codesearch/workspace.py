@@ -24,7 +24,7 @@ from codesearch.config import Settings
 from codesearch.embedding.batch import BatchEmbedder, Encoder
 from codesearch.embedding.model import ModelSpec, Vectors, load_model, resolve_model
 from codesearch.embedding.onnx_backend import backend_model_id
-from codesearch.embedding.text import EmptyEntityError, PreparedText
+from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
 from codesearch.index.scan import IgnoreRules, ScannedFile, scan_workspace
@@ -49,6 +49,7 @@ from codesearch.store import (
 log = logging.getLogger(__name__)
 
 CHUNK_ENTITIES = 2048  # entities per embed-and-commit step (sorted by length within it)
+FIRST_CHUNK_ENTITIES = 256  # a small first step: the model starts while the rest is parsed
 SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: counted, not diagnosed
 
 
@@ -100,6 +101,7 @@ class _FileWork:
     content_hash: str = ""
     entities: list[Entity] = field(default_factory=list)
     prepared: list[PreparedText | EmptyEntityError] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # keyword bag of each entity
     error: str | None = None
     error_kind: str = ""
     text: str = ""  # held only between reading and parsing
@@ -144,6 +146,7 @@ class Workspace:
         self.store: Store | None = None
         self.last_indexed: float | None = None
         self._snapshot_generation = -1
+        self._text_preparator: TextPreparator | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> Workspace:
@@ -251,6 +254,16 @@ class Workspace:
                     self._spec, threads=self.settings.threads, backend=self.settings.backend
                 )
             return self._encoder
+
+    def _preparator(self) -> TextPreparator:
+        """One per model, made once: it copies the tokenizer (0.1 s), which every save
+        would otherwise pay again."""
+        encoder = self.encoder
+        if self._text_preparator is None or self._text_preparator.model_id != encoder.model_id:
+            self._text_preparator = TextPreparator(
+                encoder.tokenizer, encoder.max_tokens, encoder.model_id
+            )
+        return self._text_preparator
 
     @property
     def model_loaded(self) -> bool:
@@ -443,7 +456,9 @@ class Workspace:
         encoder = self.encoder  # something changed: now the model is needed
         index = self._ensure_index()
         store = self._require_store()
-        embedder = BatchEmbedder(encoder, store, batch_size=self.settings.batch_size)
+        embedder = BatchEmbedder(
+            encoder, store, batch_size=self.settings.batch_size, preparator=self._preparator()
+        )
         summary.parsed = len(to_parse)
         parser = _ParseAhead(self, to_parse, embedder, should_stop)
         done = 0
@@ -521,6 +536,7 @@ class Workspace:
             item.text = ""
         item.entities = entities
         item.prepared = embedder.preparator.prepare_many(entities) if entities else []
+        item.terms = [keywords.entity_terms(entity) for entity in entities]
 
     def _manifest_for(
         self,
@@ -542,7 +558,7 @@ class Workspace:
             )
         records: list[EntityRecord] = []
         failures: list[EntityFailure] = []
-        for entity in item.entities:
+        for entity, terms in zip(item.entities, item.terms, strict=True):
             if entity.id in vectors:
                 records.append(
                     EntityRecord(
@@ -555,7 +571,7 @@ class Workspace:
                         entity.end_col,
                         keys[entity.id],
                         entity.signature,
-                        keywords.entity_terms(entity),
+                        terms,
                     )
                 )
             else:
@@ -752,6 +768,7 @@ class _ParseAhead:
         try:
             chunk: list[_FileWork] = []
             count = 0
+            limit = FIRST_CHUNK_ENTITIES
             for item in self._items:
                 if self._stopped():
                     break
@@ -760,10 +777,10 @@ class _ParseAhead:
                 self.entities_parsed += len(item.entities)
                 chunk.append(item)
                 count += len(item.entities)
-                if count >= CHUNK_ENTITIES:
+                if count >= limit:
                     if not self._put(chunk):
                         return
-                    chunk, count = [], 0
+                    chunk, count, limit = [], 0, CHUNK_ENTITIES
             if chunk:
                 self._put(chunk)
         except BaseException as exc:  # handed to the consuming thread, raised there
