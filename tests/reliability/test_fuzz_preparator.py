@@ -8,6 +8,7 @@ tests in tests/unit/test_parsing_fuzz.py; this covers the step after them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -104,3 +105,41 @@ def test_a_very_long_qualified_name_still_fits_the_window(
     entity = Entity("deep.py", name, "function", "python", 1, 2, "def level_99():\n    return 1")
     result = preparator.prepare(entity)
     assert _window_tokens(model, result.text) <= _window(preparator, model)
+
+
+class _WholeTextPreparator(TextPreparator):
+    """The reference: every docstring and body tokenised whole (up to the char cap)."""
+
+    def _count_window(self, texts: list[str], need: int) -> list[list[tuple[int, int]]]:
+        return self._count(texts)
+
+
+PROSE = ["the", "graph", "is", "returned", "unchanged", ",", ".", "Parameters", "----", "\n",
+         "nodes", "iterable", "of", "edges", "(u, v)", "defaults", "to", "None", "  "]  # fmt: skip
+long_text = st.one_of(
+    code,
+    st.lists(st.sampled_from(PROSE), min_size=50, max_size=900).map(" ".join),
+    st.lists(st.sampled_from(CODE_WORDS + PROSE), min_size=50, max_size=900).map("".join),
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batch=st.lists(entities(), min_size=1, max_size=6), docs=st.lists(long_text, max_size=6))
+def test_tokenising_a_prefix_first_gives_the_same_text_as_tokenising_all(
+    batch: list[Entity], docs: list[str], preparator: TextPreparator, model: Any
+) -> None:
+    """Preparing text tokenises only the start of a long docstring or body when that start
+    already fills the window: the prepared text (and so every cache key) must not change."""
+    batch = [
+        replace(entity, docstring=doc, source=doc + entity.source)
+        for entity, doc in zip(batch, docs + [e.docstring for e in batch], strict=False)
+    ]
+    reference = _WholeTextPreparator(model.tokenizer, model.max_tokens, model.model_id)
+    expected = [getattr(r, "key", str(r)) for r in reference.prepare_many(batch)]
+    assert [getattr(r, "key", str(r)) for r in preparator.prepare_many(batch)] == expected
