@@ -138,6 +138,20 @@ def rank(
 
     `boosts=False` turns the name boosts off (the benchmark's plain baselines).
     """
+    with index.reading():  # one consistent view while saves update the index
+        return _rank(index, query, query_vector, limit, filters, exclude_rows, use_keywords, boosts)
+
+
+def _rank(
+    index: SearchIndex,
+    query: str,
+    query_vector: Vectors | None,
+    limit: int,
+    filters: SearchFilters | None,
+    exclude_rows: Collection[int],
+    use_keywords: bool,
+    boosts: bool,
+) -> list[Hit]:
     filters = filters or SearchFilters()
     if limit <= 0 or len(index) == 0:
         return []

@@ -28,7 +28,7 @@ from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPrepar
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
 from codesearch.index.scan import IgnoreRules, ScannedFile, scan_workspace
-from codesearch.index.search_index import SearchIndex
+from codesearch.index.search_index import IndexedEntity, SearchIndex
 from codesearch.parsing import extract_entities
 from codesearch.parsing.languages import language_for_path
 from codesearch.search import Hit, SearchFilters, rank
@@ -631,23 +631,23 @@ class Workspace:
     def entity_at(self, path: Path | str, line: int) -> tuple[int, Hit] | None:
         """The innermost indexed entity whose range holds this 1-based line."""
         rel = self.relative(path)
-        if rel is None or self._index is None:
+        index = self._index
+        if rel is None or index is None:
             return None
-        best: tuple[int, int] | None = None
-        for row in self._index.rows_of(rel):
-            item = self._index.entity(row)
-            if item is None:
-                continue
-            rec = item.record
-            if rec.start_line <= line <= rec.end_line:
-                span = rec.end_line - rec.start_line
-                if best is None or span < best[1]:
-                    best = (row, span)
+        best: tuple[int, IndexedEntity] | None = None
+        with index.reading():  # rows stay put while we look (a save may be updating)
+            for row in index.rows_of(rel):
+                item = index.entity(row)
+                if item is None:
+                    continue
+                rec = item.record
+                if rec.start_line <= line <= rec.end_line:
+                    span = rec.end_line - rec.start_line
+                    if best is None or span < best[1].record.end_line - best[1].record.start_line:
+                        best = (row, item)
         if best is None:
             return None
-        item = self._index.entity(best[0])
-        assert item is not None
-        rec = item.record
+        rec = best[1].record
         hit = Hit(
             rel,
             rec.name,
@@ -669,12 +669,16 @@ class Workspace:
         self, path: Path | str, line: int, *, limit: int = 20, filters: SearchFilters | None = None
     ) -> list[Hit]:
         """Entities nearest by meaning to the one at path:line (itself excluded)."""
-        found = self.entity_at(path, line)
-        if found is None or self._index is None:
+        index = self._index
+        if index is None:
             return []
-        row, _ = found
-        vector = self._index.vector(row)
-        return rank(self._index, "", vector, limit=limit, filters=filters, exclude_rows={row})
+        with index.reading():  # the row found must still be that entity when ranking
+            found = self.entity_at(path, line)
+            if found is None:
+                return []
+            row, _ = found
+            vector = index.vector(row)
+            return rank(index, "", vector, limit=limit, filters=filters, exclude_rows={row})
 
     # -- reporting --------------------------------------------------------------------
     @property

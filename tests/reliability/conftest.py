@@ -35,8 +35,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference(corpus: Path, model: Any, tmp_path_factory: pytest.TempPathFactory) -> Reference:
-    """A clean from-scratch index of the corpus, with the real model."""
+def reference(
+    corpus: Path, shipped_model: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Reference:
+    """A clean from-scratch index of the corpus, with the real model as shipped (int8), the
+    one the CLI and server children load by default."""
+    model = shipped_model
     store = tmp_path_factory.mktemp("reference") / "store"
     started = time.perf_counter()
     with Workspace(corpus, Settings(batch_size=BATCH_SIZE), encoder=model, store_dir=store) as ws:

@@ -189,7 +189,11 @@ def _run_lane(
 
 
 def test_cli_kill_9_during_cold_index_then_restart(
-    corpus: Path, reference: Reference, model: Any, tmp_path: Path, figures: dict[str, Any]
+    corpus: Path,
+    reference: Reference,
+    shipped_model: Any,
+    tmp_path: Path,
+    figures: dict[str, Any],
 ) -> None:
     env = child_env(**VICTIM_THREADS)
 
@@ -220,7 +224,9 @@ def test_cli_kill_9_during_cold_index_then_restart(
             assert returncode == -signal.SIGKILL
             before = _check_after_kill(store, reference)
             real = number % REAL_RESTART_EVERY == 0
-            summary = cli_json(args, env) if real else _restart_in_process(corpus, base, model)
+            summary = (
+                cli_json(args, env) if real else _restart_in_process(corpus, base, shipped_model)
+            )
             _check_restart(before, summary["embedded"], summary["cached"], store, reference)
             fraction = len(before.vectors) / len(reference.snapshot.vectors)
             return Trial(number, at, fraction, attempt, real)
@@ -230,7 +236,11 @@ def test_cli_kill_9_during_cold_index_then_restart(
 
 
 def test_server_kill_9_during_cold_index_then_restart(
-    corpus: Path, reference: Reference, model: Any, tmp_path: Path, figures: dict[str, Any]
+    corpus: Path,
+    reference: Reference,
+    shipped_model: Any,
+    tmp_path: Path,
+    figures: dict[str, Any],
 ) -> None:
     options = {"batchSize": BATCH_SIZE, "threads": 1}
 
@@ -269,7 +279,7 @@ def test_server_kill_9_during_cold_index_then_restart(
                 embedded = status["embeddedTotal"]
                 cached = expected_work(before, reference.snapshot)[1]  # not in the status
             else:
-                summary = _restart_in_process(corpus, base, model)
+                summary = _restart_in_process(corpus, base, shipped_model)
                 embedded, cached = summary["embedded"], summary["cached"]
             _check_restart(before, embedded, cached, store, reference)
             fraction = len(before.vectors) / len(reference.snapshot.vectors)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from tests.reliability.rawlsp import RawServer
-from tests.reliability.support import VECTOR_TOLERANCE, Snapshot, child_env, snapshot
+from tests.reliability.support import Snapshot, child_env, snapshot
 
 from codesearch.config import Settings
 from codesearch.store import workspace_store_dir
@@ -93,21 +93,33 @@ def _settled(server: RawServer) -> dict[str, Any]:
     raise AssertionError("the server never settled")
 
 
+# The saves embed files one at a time, the reference all at once. The int8 backend (the
+# default) quantises activations with one scale per batch, so a text's vector moves with its
+# batchmates: 200 functions of requests alone vs in batches of 32 gave cosine 0.993 mean,
+# 0.984 min. torch fp32 agrees to ~1e-7.
+SAME_TEXT_MIN_COSINE = 0.97
+
+
 def _assert_same_entities(actual: Snapshot, reference: Snapshot) -> None:
-    """Same files and entities; every entity's vector equal (old versions may stay cached)."""
+    """Same files and entities; every entity's vector the same up to batch effects (old
+    versions may stay cached)."""
     assert sorted(actual.manifests) == sorted(reference.manifests)
     for path, manifest in reference.manifests.items():
         mine = {k: v for k, v in actual.manifests[path].items() if k != "mtime_ns"}
         theirs = {k: v for k, v in manifest.items() if k != "mtime_ns"}
         assert mine == theirs, path
-    for keys in reference.entity_keys.values():
-        for key in keys:
-            np.testing.assert_allclose(
-                actual.vectors[key], reference.vectors[key], atol=VECTOR_TOLERANCE, rtol=0
-            )
+    cosines = [
+        float(np.dot(actual.vectors[key], reference.vectors[key]))
+        for keys in reference.entity_keys.values()
+        for key in keys
+    ]
+    assert min(cosines) >= SAME_TEXT_MIN_COSINE, min(cosines)
 
 
-def test_500_saves_while_searching(tmp_path: Path, model: Any, figures: dict[str, Any]) -> None:
+def test_500_saves_while_searching(
+    tmp_path: Path, shipped_model: Any, figures: dict[str, Any]
+) -> None:
+    model = shipped_model  # the server under test runs the default backend
     root = tmp_path / "ws"
     root.mkdir()
     paths = [root / f"pkg{n % 5}" / f"module_{n:02d}.py" for n in range(FILES)]

@@ -111,3 +111,49 @@ def test_state_round_trip_gives_the_same_results() -> None:
         ]
     copy.replace_file("d.py", [record("fresh", "fresh")], [unit(1, 1, 0)])
     assert rank(copy, "fresh", None)[0].name == "fresh"
+
+
+def test_searches_stay_consistent_while_files_are_replaced() -> None:
+    """A save replaces a file's rows (growing and compacting the index) while searches run
+    on other threads: every search must see one consistent index. Before ranking held the
+    index still, the rows of one call no longer matched the next ("operands could not be
+    broadcast together") under a burst of saves."""
+    import threading
+
+    rng = np.random.default_rng(7)
+    index = SearchIndex(8, capacity=2)
+    words = ["upload", "retry", "parse", "config", "socket", "cache"]
+
+    def file_records(version: int) -> tuple[list[EntityRecord], list[np.ndarray]]:
+        count = 1 + version % 7
+        records = [
+            record(f"f{version}_{i}", f"{words[i % 6]} {words[version % 6]}") for i in range(count)
+        ]
+        vectors = [v / np.linalg.norm(v) for v in rng.normal(size=(count, 8)).astype(np.float32)]
+        return records, vectors
+
+    for number in range(20):
+        index.replace_file(f"m{number}.py", *file_records(number))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def search() -> None:
+        query = unit(*([1.0] * 8))
+        while not stop.is_set():
+            try:
+                for hit in rank(index, "retry upload", query, limit=5):
+                    assert hit.name.startswith("f")
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+                return
+
+    searchers = [threading.Thread(target=search)]
+    for thread in searchers:
+        thread.start()
+    for version in range(400):
+        index.replace_file(f"m{version % 20}.py", *file_records(version))
+    stop.set()
+    for thread in searchers:
+        thread.join(10)
+    assert not errors, repr(errors[0])
+    assert len(index) == sum(1 + v % 7 for v in range(380, 400))

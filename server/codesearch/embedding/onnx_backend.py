@@ -209,16 +209,26 @@ def load_onnx_int8(spec: ModelSpec, threads: int = 0) -> OnnxInt8Model:
             log.warning("cached ONNX export %s is unusable (%s); exporting it again", path, exc)
             path.unlink(missing_ok=True)
         else:
-            model = _build(spec, session, meta, path, tokenizer=None, exported=False)
-            log.info("loaded %s from %s", model.name, path)
-            return model
+            return _loaded(_build(spec, session, meta, path, tokenizer=None, exported=False))
 
     tokenizer = export_int8(spec, path)
     try:
         session, meta = _open_checked(ort, path, spec, threads)
     except _UnusableExport as exc:
         raise ModelLoadError(f"the fresh ONNX export at {path} does not load: {exc}") from exc
-    return _build(spec, session, meta, path, tokenizer=tokenizer, exported=True)
+    return _loaded(_build(spec, session, meta, path, tokenizer=tokenizer, exported=True))
+
+
+def _loaded(model: OnnxInt8Model) -> OnnxInt8Model:
+    # the same "loaded model" line as the torch backend's: tools and tests wait for it
+    log.info(
+        "loaded model %s (%d dimensions, %d-token window) from %s",
+        model.name,
+        model.dimensions,
+        model.max_tokens,
+        model.path,
+    )
+    return model
 
 
 def _session_options(ort: Any, threads: int) -> Any:

@@ -15,6 +15,7 @@ import threading
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,11 @@ class SearchIndex:
         self.dimensions = dimensions
         self._lock = threading.RLock()
         self._reset(capacity)
+
+    def reading(self) -> AbstractContextManager[object]:
+        """Hold the index still across several calls: row numbers from one call stay valid
+        in the next (a save may add rows or compact them between two calls otherwise)."""
+        return self._lock
 
     def _reset(self, capacity: int) -> None:
         self._matrix = np.zeros((capacity, self.dimensions), dtype=np.float32)
