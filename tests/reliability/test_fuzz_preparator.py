@@ -24,6 +24,15 @@ CODE_WORDS = ["def", "return", "self", "{", "}", "(", ")", ";", "=>", "\n", "   
               "x", "0x1F", "'''", '"', "//", "#", "::", "->", "<T>", "é", "日本", "😀", "\u200b",
               "\r\n", "\x00", "\x1b[31m", "[UNK]", "[SEP]", "##ing", "a" * 300]  # fmt: skip
 
+# every property here: many examples, no deadline (the tokenizer is slow to load), no
+# example database (runs stay independent)
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
 identifier = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,40}", fullmatch=True)
 separator = st.sampled_from([".", "::", "#", "/"])
 # up to 120 parts: the extractor nests names up to its depth limit of 100
@@ -72,12 +81,7 @@ def _window(preparator: TextPreparator, model: Any) -> int:
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@FUZZ
 @given(batch=st.lists(entities(), min_size=1, max_size=8))
 def test_prepared_text_never_raises_and_fits_the_window(
     batch: list[Entity], preparator: TextPreparator, model: Any
@@ -124,12 +128,7 @@ long_text = st.one_of(
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@FUZZ
 @given(batch=st.lists(entities(), min_size=1, max_size=6), docs=st.lists(long_text, max_size=6))
 def test_tokenising_a_prefix_first_gives_the_same_text_as_tokenising_all(
     batch: list[Entity], docs: list[str], preparator: TextPreparator, model: Any
