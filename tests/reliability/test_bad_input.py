@@ -322,13 +322,9 @@ def test_index_paths_never_reads_through_a_symlinked_folder(
         assert "outside_dir/secret.py" not in _stored(ws)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parsing bug (server/codesearch/parsing, not in this suite's files): a lone CR "
-    "line break (classic Mac) is not a line break to tree-sitter, so `def b` after `\\r` is "
-    "read as nested in the line before it and line numbers drift; LSP counts CR as a break",
-)
 def test_lone_carriage_returns_are_line_breaks(tmp_path: Path) -> None:
+    """A lone CR (classic Mac) is a line break to editors and LSP; tree-sitter did not count
+    it, so `def second` was read as nested in the line before and line numbers drifted."""
     root = tmp_path / "ws"
     _write(root, "old_mac.py", "def first():\r    return 1\r\rdef second():\r    return 2\r")
     with Workspace(root, Settings(), encoder=FakeEncoder(), store_dir=tmp_path / "store") as ws:

@@ -979,3 +979,14 @@ def test_parsers_work_from_many_threads() -> None:
     assert not errors
     assert len(results) == 80
     assert all(result == expected for result in results)
+
+
+def test_lf_crlf_and_lone_cr_line_breaks_give_the_same_ranges() -> None:
+    """Editors and LSP count a lone CR (classic Mac) as a line break; so must extraction."""
+    lf = "class A:\n    def m(self):\n        return 1\n"
+    for text in (lf, lf.replace("\n", "\r\n"), lf.replace("\n", "\r")):
+        found = [
+            (e.name, e.start_line, e.end_line, e.start_col, e.end_col)
+            for e in extract_entities(text, "python", "a.py")
+        ]
+        assert found == [("A", 1, 3, 0, 16), ("A.m", 2, 3, 4, 16)], repr(text)

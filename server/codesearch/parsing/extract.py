@@ -28,6 +28,7 @@ from codesearch.parsing.positions import SourceText, decode, encode
 from codesearch.parsing.specs import LanguageSpec, spec_for
 
 log = logging.getLogger(__name__)
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 SIGNATURE_MAX_CHARS = 300
 MAX_NESTING = 100  # entities nested deeper than this are not emitted (memory bound)
@@ -64,6 +65,10 @@ def extract_entities(source: str, language: str, path: str) -> list[Entity]:
     entities: list[Entity] = []
     if not source or source.isspace():
         return entities
+    if "\r" in source:
+        # A lone CR (classic Mac) ends a line for editors and LSP but not for tree-sitter,
+        # which would read the next line as part of this one. Same length: columns stay.
+        source = _LONE_CR.sub("\n", source)
     treesitter.query(spec)  # a broken table is our bug: let it raise, outside the guard
     try:
         _Extractor(spec, source, path, entities).run()
