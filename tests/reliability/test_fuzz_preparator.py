@@ -142,3 +142,18 @@ def test_tokenising_a_prefix_first_gives_the_same_text_as_tokenising_all(
     reference = _WholeTextPreparator(model.tokenizer, model.max_tokens, model.model_id)
     expected = [getattr(r, "key", str(r)) for r in reference.prepare_many(batch)]
     assert [getattr(r, "key", str(r)) for r in preparator.prepare_many(batch)] == expected
+
+
+@pytest.mark.slow
+@FUZZ
+@given(texts=st.lists(long_text, min_size=1, max_size=6))
+def test_the_tokenizer_core_counts_as_the_model_tokenizer_does(
+    texts: list[str], preparator: TextPreparator, model: Any
+) -> None:
+    """The preparator calls a copy of the fast tokenizer's Rust core directly (no wrapper,
+    cheap to copy); its token offsets must be the model tokenizer's own."""
+    assert preparator._core is not None  # the packaged model's tokenizer is a fast one
+    expected = model.tokenizer(
+        texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+    )["offset_mapping"]
+    assert preparator._count(texts) == [list(offsets) for offsets in expected]

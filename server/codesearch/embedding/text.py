@@ -81,7 +81,10 @@ class TextPreparator:
         # A private copy: a fast tokenizer keeps its padding/truncation mode as shared
         # state, and preparing text on the parse-ahead thread while the model encodes
         # with the same object made whole batches fail ("Unable to create tensor").
-        self._tokenizer = copy.deepcopy(tokenizer)
+        # A Hugging Face fast tokenizer is copied as its Rust core alone: rebuilt from its
+        # JSON in 0.02 s (a deepcopy took 0.1 s), and called without the Python wrapper.
+        self._tokenizer = copy.deepcopy(tokenizer) if _core(tokenizer) is None else None
+        self._core = _core(tokenizer)
         self.model_id = model_id
         self.with_path = with_path
         self.with_kind = with_kind
@@ -129,6 +132,11 @@ class TextPreparator:
         return cut, offsets[:used]
 
     def _count(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        if self._core is not None:
+            return [
+                list(e.offsets) for e in self._core.encode_batch(texts, add_special_tokens=False)
+            ]
+        assert self._tokenizer is not None
         encoded = self._tokenizer(
             texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
         )
@@ -202,6 +210,24 @@ class TextPreparator:
         if isinstance(result, EmptyEntityError):
             raise result
         return result
+
+
+def _core(tokenizer: Any) -> Any:
+    """A private copy of a fast tokenizer's Rust core (no truncation, no padding), or None
+    for a tokenizer without one (then the tokenizer itself is copied and called)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    to_str = getattr(backend, "to_str", None)
+    if to_str is None:
+        return None
+    try:
+        from tokenizers import Tokenizer
+
+        core = Tokenizer.from_str(to_str())
+    except Exception:  # an unusual tokenizer: the general path still works
+        return None
+    core.no_truncation()
+    core.no_padding()
+    return core
 
 
 def _cut(text: str, offsets: list[tuple[int, int]], limit: int) -> tuple[str, int]:
