@@ -24,7 +24,7 @@ from codesearch.config import Settings
 from codesearch.embedding.batch import BatchEmbedder, Encoder
 from codesearch.embedding.model import ModelSpec, Vectors, load_model, resolve_model
 from codesearch.embedding.onnx_backend import backend_model_id
-from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
+from codesearch.embedding.text import EmptyEntityError, PreparedText
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
 from codesearch.index.scan import IgnoreRules, ScannedFile, scan_workspace
@@ -146,7 +146,6 @@ class Workspace:
         self.store: Store | None = None
         self.last_indexed: float | None = None
         self._snapshot_generation = -1
-        self._text_preparator: TextPreparator | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> Workspace:
@@ -254,16 +253,6 @@ class Workspace:
                     self._spec, threads=self.settings.threads, backend=self.settings.backend
                 )
             return self._encoder
-
-    def _preparator(self) -> TextPreparator:
-        """One per model, made once: it copies the tokenizer (0.1 s), which every save
-        would otherwise pay again."""
-        encoder = self.encoder
-        if self._text_preparator is None or self._text_preparator.model_id != encoder.model_id:
-            self._text_preparator = TextPreparator(
-                encoder.tokenizer, encoder.max_tokens, encoder.model_id
-            )
-        return self._text_preparator
 
     @property
     def model_loaded(self) -> bool:
@@ -456,9 +445,7 @@ class Workspace:
         encoder = self.encoder  # something changed: now the model is needed
         index = self._ensure_index()
         store = self._require_store()
-        embedder = BatchEmbedder(
-            encoder, store, batch_size=self.settings.batch_size, preparator=self._preparator()
-        )
+        embedder = BatchEmbedder(encoder, store, batch_size=self.settings.batch_size)
         summary.parsed = len(to_parse)
         parser = _ParseAhead(self, to_parse, embedder, should_stop)
         done = 0
@@ -634,7 +621,7 @@ class Workspace:
         index = self._index
         if rel is None or index is None:
             return None
-        best: tuple[int, IndexedEntity] | None = None
+        best: tuple[int, int, IndexedEntity] | None = None  # span, row, entity
         with index.reading():  # rows stay put while we look (a save may be updating)
             for row in index.rows_of(rel):
                 item = index.entity(row)
@@ -643,11 +630,12 @@ class Workspace:
                 rec = item.record
                 if rec.start_line <= line <= rec.end_line:
                     span = rec.end_line - rec.start_line
-                    if best is None or span < best[1].record.end_line - best[1].record.start_line:
-                        best = (row, item)
+                    if best is None or span < best[0]:
+                        best = (span, row, item)
         if best is None:
             return None
-        rec = best[1].record
+        _, row, found = best
+        rec = found.record
         hit = Hit(
             rel,
             rec.name,
@@ -663,7 +651,7 @@ class Workspace:
             0.0,
             (),
         )
-        return best[0], hit
+        return row, hit
 
     def similar(
         self, path: Path | str, line: int, *, limit: int = 20, filters: SearchFilters | None = None

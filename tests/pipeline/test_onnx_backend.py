@@ -165,12 +165,11 @@ def test_cached_load_says_nothing_on_stderr(
     assert done.stderr == ""
 
 
-def _fake_export(good: Path, tokenizer: Any, calls: list[Path]) -> Any:
-    def export(spec: ModelSpec, target: Path) -> Any:
+def _fake_export(good: Path, calls: list[Path]) -> Any:
+    def export(spec: ModelSpec, target: Path) -> None:
         calls.append(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(good, target)
-        return tokenizer
 
     return export
 
@@ -187,7 +186,7 @@ def test_corrupt_cached_file_is_replaced(
     target.parent.mkdir(parents=True)
     target.write_bytes(int8.path.read_bytes()[:100_000])  # as if cut off mid-write
     calls: list[Path] = []
-    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, int8.tokenizer, calls))
+    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, calls))
     loaded = load_onnx_int8(spec)
     assert calls == [target]
     assert loaded.exported
@@ -209,7 +208,7 @@ def test_export_of_another_model_is_not_reused(
     target.parent.mkdir(parents=True)
     shutil.copyfile(int8.path, target)  # right file format, wrong model inside
     calls: list[Path] = []
-    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, int8.tokenizer, calls))
+    monkeypatch.setattr(onnx_backend, "export_int8", _fake_export(int8.path, calls))
     with pytest.raises(ModelLoadError, match="does not load"):
         load_onnx_int8(other)  # the "fresh" export is still the wrong model: refused
     assert calls == [target]

@@ -209,14 +209,14 @@ def load_onnx_int8(spec: ModelSpec, threads: int = 0) -> OnnxInt8Model:
             log.warning("cached ONNX export %s is unusable (%s); exporting it again", path, exc)
             path.unlink(missing_ok=True)
         else:
-            return _loaded(_build(spec, session, meta, path, tokenizer=None, exported=False))
+            return _loaded(_build(spec, session, meta, path, exported=False))
 
-    tokenizer = export_int8(spec, path)
+    export_int8(spec, path)
     try:
         session, meta = _open_checked(ort, path, spec, threads)
     except _UnusableExport as exc:
         raise ModelLoadError(f"the fresh ONNX export at {path} does not load: {exc}") from exc
-    return _loaded(_build(spec, session, meta, path, tokenizer=tokenizer, exported=True))
+    return _loaded(_build(spec, session, meta, path, exported=True))
 
 
 def _loaded(model: OnnxInt8Model) -> OnnxInt8Model:
@@ -279,16 +279,13 @@ def _build(
     meta: dict[str, str],
     path: Path,
     *,
-    tokenizer: Any,
     exported: bool,
 ) -> OnnxInt8Model:
     max_tokens = int(meta["codesearch.max_tokens"])
-    if tokenizer is None:
-        tokenizer = _load_tokenizer(spec, max_tokens)
     return OnnxInt8Model(
         spec,
         session,
-        tokenizer,
+        _load_tokenizer(spec, max_tokens),
         dimensions=int(meta["codesearch.dimensions"]),
         max_tokens=max_tokens,
         pooling=meta.get("codesearch.pooling", "mean"),
@@ -328,13 +325,13 @@ def _offline_env(spec: ModelSpec) -> None:
 # -- export -----------------------------------------------------------------------------------
 
 
-def export_int8(spec: ModelSpec, target: Path) -> Any:
+def export_int8(spec: ModelSpec, target: Path) -> None:
     """Make the export at `target` in a child process; raises ModelLoadError.
 
     The export loads torch and the fp32 model and traces it: about 900 MiB that a
     long-running language server would otherwise keep for its whole life (RSS 1.5 GiB
-    against 0.6 GiB on a 100k-entity workspace). Returns None: the caller loads the
-    tokenizer from the model as for a cached export.
+    against 0.6 GiB on a 100k-entity workspace). The caller then opens the file (and
+    the model's tokenizer) as it opens a cached export.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("exporting %s to ONNX int8 (one time, cached at %s)", spec.name, target)
@@ -364,7 +361,6 @@ def export_int8(spec: ModelSpec, target: Path) -> Any:
             f"the export of {spec.name!r} for the {BACKEND} backend failed ({reason}); "
             'set the backend to "torch" to use the model as is'
         )
-    return None
 
 
 def _export_here(spec: ModelSpec, target: Path) -> None:

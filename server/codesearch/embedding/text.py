@@ -83,8 +83,8 @@ class TextPreparator:
         # with the same object made whole batches fail ("Unable to create tensor").
         # A Hugging Face fast tokenizer is copied as its Rust core alone: rebuilt from its
         # JSON in 0.02 s (a deepcopy took 0.1 s), and called without the Python wrapper.
-        self._tokenizer = copy.deepcopy(tokenizer) if _core(tokenizer) is None else None
         self._core = _core(tokenizer)
+        self._tokenizer = copy.deepcopy(tokenizer) if self._core is None else None
         self.model_id = model_id
         self.with_path = with_path
         self.with_kind = with_kind
