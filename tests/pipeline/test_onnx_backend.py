@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,23 @@ import pytest
 
 from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV, Settings
 from codesearch.embedding import onnx_backend
-from codesearch.embedding.model import EmbeddingModel, ModelLoadError, ModelSpec, load_model
+from codesearch.embedding.batch import BatchEmbedder
+from codesearch.embedding.model import (
+    EmbeddingModel,
+    ModelLoadError,
+    ModelSpec,
+    Vectors,
+    load_model,
+)
 from codesearch.embedding.onnx_backend import (
     OnnxInt8Model,
     backend_model_id,
     export_path,
     load_onnx_int8,
 )
+from codesearch.embedding.text import PreparedText, TextPreparator
+from codesearch.entities import Entity
+from codesearch.store import SCHEMA_VERSION, Store, StoreMeta
 from codesearch.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -108,6 +119,79 @@ def test_results_keep_the_callers_order(
     # Dynamic quantisation scales per batch, so other batch mates move a vector slightly.
     assert ((reordered * int8_vectors).sum(axis=1) > 0.99).all()
     assert int8.encode([]).shape == (0, 384)
+
+
+def _entities(texts: list[str]) -> list[Entity]:
+    return [
+        Entity("mod.py", f"f{i}", "function", "python", 1, 1 + t.count("\n"), t)
+        for i, t in enumerate(texts)
+    ]
+
+
+def test_prepared_token_ids_give_the_vectors_of_the_prepared_text(int8: OnnxInt8Model) -> None:
+    """The pipeline hands the int8 model the ids it built while fitting the window; the
+    vectors must be exactly those of the prepared text tokenised by the model."""
+    prepared = TextPreparator(int8.tokenizer, int8.max_tokens, int8.model_id).prepare_many(
+        _entities(TEXTS)
+    )
+    items = [p for p in prepared if isinstance(p, PreparedText)]
+    assert len(items) == len(TEXTS) and all(p.ids is not None for p in items)
+    from_ids = int8.encode_ids([p.ids for p in items if p.ids is not None])
+    from_text = int8.encode([p.text for p in items])
+    np.testing.assert_array_equal(from_ids, from_text)
+
+
+def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Model) -> None:
+    with pytest.raises(ValueError, match="token ids must number"):
+        int8.encode_ids([[101, 102], []])
+    with pytest.raises(ValueError, match="token ids must number"):
+        int8.encode_ids([[101] * (int8.max_tokens + 1)])
+    assert int8.encode_ids([]).shape == (0, 384)
+
+
+class _CountingInt8:
+    """The int8 model, counting which entry point the pipeline calls."""
+
+    def __init__(self, real: OnnxInt8Model) -> None:
+        self.real = real
+        self.model_id = real.model_id
+        self.dimensions = real.dimensions
+        self.max_tokens = real.max_tokens
+        self.tokenizer = real.tokenizer
+        self.text_calls = 0
+        self.id_calls = 0
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        self.text_calls += 1
+        return self.real.encode(texts, batch_size)
+
+    def encode_ids(self, ids: Sequence[Sequence[int]], batch_size: int = 32) -> Vectors:
+        self.id_calls += 1
+        return self.real.encode_ids(ids, batch_size)
+
+
+def test_the_pipeline_embeds_from_token_ids_and_a_bad_row_fails_alone(
+    int8: OnnxInt8Model, tmp_path: Path
+) -> None:
+    counting = _CountingInt8(int8)
+    entities = _entities(TEXTS[:6])
+    store = Store(tmp_path / "store", model_id=int8.model_id)
+    store.set_meta(StoreMeta(SCHEMA_VERSION, int8.model_id, int8.dimensions))
+    embedder = BatchEmbedder(counting, store, batch_size=4)
+    prepared = embedder.preparator.prepare_many(entities)
+    first = prepared[0]
+    assert isinstance(first, PreparedText)
+    # a row longer than the window (a bug upstream) must cost only its own entity
+    prepared[0] = dataclasses.replace(first, ids=(101,) * (int8.max_tokens + 5))
+    result = embedder.process_batch(entities, prepared=prepared)
+    assert counting.text_calls == 0 and counting.id_calls >= 2
+    assert set(result.errors) == {entities[0].id}
+    assert "token ids must number" in result.errors[entities[0].id]
+    assert result.summary.newly_embedded == 5
+    expected = int8.encode([p.text for p in prepared[1:] if isinstance(p, PreparedText)])
+    for entity, vector in zip(entities[1:], expected, strict=True):
+        # retried one by one: int8 scales per batch, so batch mates move a vector a little
+        assert float(result.vectors[entity.id] @ vector) > 0.97
 
 
 def test_model_id_never_matches_torch(int8: OnnxInt8Model, model: EmbeddingModel) -> None:

@@ -15,7 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator, content_key
+from codesearch.embedding.text import (
+    EmptyEntityError,
+    PreparedText,
+    TextPreparator,
+    _Tokens,
+    content_key,
+)
 from codesearch.entities import ENTITY_KINDS, Entity
 
 EXAMPLES = 200
@@ -114,8 +120,8 @@ def test_a_very_long_qualified_name_still_fits_the_window(
 class _WholeTextPreparator(TextPreparator):
     """The reference: every docstring and body tokenised whole (up to the char cap)."""
 
-    def _count_window(self, texts: list[str], need: int) -> list[list[tuple[int, int]]]:
-        return self._count(texts)
+    def _count_window(self, texts: list[str], needs: list[int]) -> list[_Tokens]:
+        return self._encode(texts)
 
 
 PROSE = ["the", "graph", "is", "returned", "unchanged", ",", ".", "Parameters", "----", "\n",
@@ -140,8 +146,13 @@ def test_tokenising_a_prefix_first_gives_the_same_text_as_tokenising_all(
         for entity, doc in zip(batch, docs + [e.docstring for e in batch], strict=False)
     ]
     reference = _WholeTextPreparator(model.tokenizer, model.max_tokens, model.model_id)
-    expected = [getattr(r, "key", str(r)) for r in reference.prepare_many(batch)]
-    assert [getattr(r, "key", str(r)) for r in preparator.prepare_many(batch)] == expected
+    expected = [
+        (getattr(r, "key", str(r)), getattr(r, "ids", None)) for r in reference.prepare_many(batch)
+    ]
+    got = [
+        (getattr(r, "key", str(r)), getattr(r, "ids", None)) for r in preparator.prepare_many(batch)
+    ]
+    assert got == expected
 
 
 @pytest.mark.slow
@@ -151,9 +162,30 @@ def test_the_tokenizer_core_counts_as_the_model_tokenizer_does(
     texts: list[str], preparator: TextPreparator, model: Any
 ) -> None:
     """The preparator calls a copy of the fast tokenizer's Rust core directly (no wrapper,
-    cheap to copy); its token offsets must be the model tokenizer's own."""
+    cheap to copy); its token ids and offsets must be the model tokenizer's own."""
     assert preparator._core is not None  # the packaged model's tokenizer is a fast one
     expected = model.tokenizer(
         texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
-    )["offset_mapping"]
-    assert preparator._count(texts) == [list(offsets) for offsets in expected]
+    )
+    found = preparator._encode(texts)
+    assert [list(t.offsets) for t in found] == [list(o) for o in expected["offset_mapping"]]
+    assert [list(t.ids) for t in found] == [list(i) for i in expected["input_ids"]]
+
+
+@pytest.mark.slow
+@FUZZ
+@given(batch=st.lists(entities(), min_size=1, max_size=8))
+def test_prepared_ids_are_what_the_model_tokenizer_makes_of_the_text(
+    batch: list[Entity], preparator: TextPreparator, model: Any
+) -> None:
+    """The int8 model embeds the ids the preparator built from its parts, without
+    tokenising the text again: they must be exactly the ids the model's tokenizer gives
+    the prepared text, or a vector would not be the vector of its cache key's text."""
+    for result in preparator.prepare_many(batch):
+        if isinstance(result, PreparedText):
+            assert result.ids is not None
+            expected = model.tokenizer(result.text, truncation=True, max_length=model.max_tokens)[
+                "input_ids"
+            ]
+            assert list(result.ids) == list(expected), result.text
+            assert len(result.ids) == result.tokens + 2

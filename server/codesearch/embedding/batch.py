@@ -39,6 +39,9 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Vectors: ...
 
+    # An encoder may also offer `encode_ids(ids, batch_size)`: vectors for texts given as
+    # the model's token ids (PreparedText.ids); BatchEmbedder then uses it.
+
 
 class VectorCache(Protocol):
     def get_vectors(self, keys: Sequence[str], dimensions: int) -> dict[str, Vectors]: ...
@@ -146,7 +149,7 @@ class BatchEmbedder:
                 result.cancelled = True
                 break
             chunk = misses[start : start + self.batch_size]
-            outcomes, errors = self._embed_chunk([key_text[k].text for k in chunk])
+            outcomes, errors = self._embed_chunk([key_text[k] for k in chunk])
             stored: dict[str, Vectors] = {}
             for key, vector, error in zip(chunk, outcomes, errors, strict=True):
                 ids = by_key[key]
@@ -189,22 +192,31 @@ class BatchEmbedder:
                 prepared.append(EmptyEntityError(f"could not prepare text: {exc}"))
         return prepared
 
-    def _embed_chunk(self, texts: list[str]) -> tuple[list[Vectors | None], list[str | None]]:
+    def _embed_chunk(
+        self, items: list[PreparedText]
+    ) -> tuple[list[Vectors | None], list[str | None]]:
         """One model call; on failure, one call per text so only the bad one fails."""
         try:
-            matrix = self.encoder.encode(texts, batch_size=self.batch_size)
-            return self._check(matrix, len(texts))
+            return self._check(self._encode(items), len(items))
         except Exception as exc:
-            if len(texts) == 1:
+            if len(items) == 1:
                 return [None], [f"model failed: {type(exc).__name__}: {exc}"]
-            log.warning("a batch of %d failed (%s); retrying one by one", len(texts), exc)
+            log.warning("a batch of %d failed (%s); retrying one by one", len(items), exc)
         vectors: list[Vectors | None] = []
         errors: list[str | None] = []
-        for text in texts:
-            one, error = self._embed_chunk([text])
+        for item in items:
+            one, error = self._embed_chunk([item])
             vectors.extend(one)
             errors.extend(error)
         return vectors, errors
+
+    def _encode(self, items: list[PreparedText]) -> Vectors:
+        """The model's vectors, from the prepared token ids when the model takes them."""
+        encode_ids = getattr(self.encoder, "encode_ids", None)
+        if encode_ids is not None and all(item.ids is not None for item in items):
+            vectors: Vectors = encode_ids([item.ids for item in items], batch_size=self.batch_size)
+            return vectors
+        return self.encoder.encode([item.text for item in items], batch_size=self.batch_size)
 
     def _check(self, matrix: Vectors, count: int) -> tuple[list[Vectors | None], list[str | None]]:
         dims = self.encoder.dimensions

@@ -50,11 +50,17 @@ def content_key(model_id: str, text: str) -> str:
     return digest.hexdigest()
 
 
+Offsets = list[tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class PreparedText:
     text: str
     key: str
-    tokens: int  # approximate length, used to sort batches and cut padding
+    tokens: int  # length in tokens (without special tokens), used to sort batches
+    # The model's input ids for `text`, special tokens included, when the preparator could
+    # build them from the tokenising it did anyway: the model then skips tokenising again.
+    ids: tuple[int, ...] | None = None
 
 
 class TextPreparator:
@@ -85,6 +91,7 @@ class TextPreparator:
         # JSON in 0.02 s (a deepcopy took 0.1 s), and called without the Python wrapper.
         self._core = _core(tokenizer)
         self._tokenizer = copy.deepcopy(tokenizer) if self._core is None else None
+        self._frame = _special_frame(self._core) if self._core is not None else None
         self.model_id = model_id
         self.with_path = with_path
         self.with_kind = with_kind
@@ -105,7 +112,7 @@ class TextPreparator:
         parts.append(f"{name} ({words})")
         return " ".join(parts)
 
-    def _fit_header(self, entity: Entity, limit: int) -> tuple[str, list[tuple[int, int]]]:
+    def _fit_header(self, entity: Entity, limit: int) -> tuple[str, _Tokens]:
         """A header of at most `limit` tokens for an entity with a very long name.
 
         The outer parts of the qualified name go first (the entity's own name is last:
@@ -114,61 +121,77 @@ class TextPreparator:
         tails = [entity.name[m.end() :] for m in _NAME_SEPARATOR.finditer(entity.name)]
         tails = [t for t in tails if t]
         shortest = self._header_for(entity, tails[-1]) if tails else self.header(entity)
-        best: tuple[str, list[tuple[int, int]] | None] = (shortest, None)
+        best: tuple[str, _Tokens | None] = (shortest, None)
         low, high = 0, len(tails) - 1
         while low <= high:  # the longest tail whose header fits
             middle = (low + high) // 2
             text = self._header_for(entity, tails[middle])
-            offsets = self._count([text])[0]
-            if len(offsets) <= limit:
-                best, high = (text, offsets), middle - 1
+            found = self._encode([text])[0]
+            if len(found.offsets) <= limit:
+                best, high = (text, found), middle - 1
             else:
                 low = middle + 1
-        text, found = best
-        if found is not None:
-            return text, found
-        offsets = self._count([text])[0]
-        cut, used = _cut(text, offsets, limit)
-        return cut, offsets[:used]
+        text, fitted = best
+        if fitted is not None:
+            return text, fitted
+        whole = self._encode([text])[0]
+        cut, used = _cut(text, whole.offsets, limit)
+        return cut, _Tokens(whole.ids[:used], whole.offsets[:used])
 
-    def _count(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+    def _encode(self, texts: list[str]) -> list[_Tokens]:
+        """Token ids and character offsets of each text, without special tokens."""
         if self._core is not None:
             return [
-                list(e.offsets) for e in self._core.encode_batch(texts, add_special_tokens=False)
+                _Tokens(e.ids, e.offsets)
+                for e in self._core.encode_batch(texts, add_special_tokens=False)
             ]
         assert self._tokenizer is not None
         encoded = self._tokenizer(
             texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
         )
-        return [list(offsets) for offsets in encoded["offset_mapping"]]
+        return [
+            _Tokens(list(ids), list(offsets))
+            for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True)
+        ]
 
-    def _count_window(self, texts: list[str], need: int) -> list[list[tuple[int, int]]]:
-        """Token offsets of each text, exact for (at least) its first `need` tokens.
+    def _count_window(self, texts: list[str], needs: list[int]) -> list[_Tokens]:
+        """Tokens of each text, exact for (at least) its first `needs[i]` tokens.
 
         Tokenising is the largest cost of preparing text (about 2 MB/s), and a window needs
         only the start of a long docstring or body. So each long text is first tokenised up
-        to a whitespace near `need` x 5 chars; when that prefix holds more than `need`
+        to a whitespace near need x 5 chars; when that prefix holds more than `need`
         tokens, they are the text's own first tokens (words split at whitespace either
-        way); otherwise the whole (capped) text is counted as before.
+        way); otherwise the whole (capped) text is counted as before. A text that needs
+        no tokens is not tokenised.
         """
-        first_cap = need * _CHARS_PER_TOKEN_FIRST
         heads: list[str] = []
-        for text in texts:
+        for text, need in zip(texts, needs, strict=True):
+            first_cap = need * _CHARS_PER_TOKEN_FIRST
             cut = max(text.rfind(" ", 0, first_cap), text.rfind("\n", 0, first_cap))
-            heads.append(text[:cut] if len(text) > first_cap and cut > 0 else text)
-        offsets = self._count(heads)
+            if need <= 0:
+                heads.append("")
+            elif len(text) > first_cap and cut > 0:
+                heads.append(text[:cut])
+            else:
+                heads.append(text)
+        found = self._encode(heads)
         again = [
             i
             for i, (head, text) in enumerate(zip(heads, texts, strict=True))
-            if len(head) < len(text) and len(offsets[i]) <= need
+            if needs[i] > 0 and len(head) < len(text) and len(found[i].offsets) <= needs[i]
         ]
         if again:
-            for i, found in zip(again, self._count([texts[i] for i in again]), strict=True):
-                offsets[i] = found
-        return offsets
+            for i, whole in zip(again, self._encode([texts[i] for i in again]), strict=True):
+                found[i] = whole
+        return found
 
     def prepare_many(self, entities: Sequence[Entity]) -> list[PreparedText | EmptyEntityError]:
-        """Prepare a list at once (one tokenizer call per part, in Rust, fast)."""
+        """Prepare a list at once (one tokenizer call per part, in Rust, fast).
+
+        The header is counted first, then the docstring for what the header leaves (at
+        most half the window), then the body for what both leave: each part is tokenised
+        only as far as its share of the window reaches.
+        """
         if not entities:
             return []
         char_cap = self.budget * _CHARS_PER_TOKEN_CAP
@@ -179,30 +202,52 @@ class TextPreparator:
             heads.append(self.header(entity))
             docs.append(entity.docstring.strip()[:char_cap])
             bodies.append(entity.source.strip()[:char_cap])
-        head_offsets = self._count(heads)
+        head_tokens = self._encode(heads)
         head_cap = self.budget // 2  # a header never takes more than half the window
         for i, entity in enumerate(entities):
-            if len(head_offsets[i]) > head_cap:
-                heads[i], head_offsets[i] = self._fit_header(entity, head_cap)
-        doc_offsets = self._count_window(docs, self.budget // 2)
-        body_offsets = self._count_window(bodies, self.budget)
+            if len(head_tokens[i].offsets) > head_cap:
+                heads[i], head_tokens[i] = self._fit_header(entity, head_cap)
+        # tokens left after the header and the line break that follows it
+        lefts = [self.budget - len(head.offsets) - 1 for head in head_tokens]
+        doc_limits = [max(0, min(left, self.budget // 2)) for left in lefts]
+        doc_tokens = self._count_window(docs, doc_limits)
+        cut_docs = [
+            _cut(doc, found.offsets, limit)
+            for doc, found, limit in zip(docs, doc_tokens, doc_limits, strict=True)
+        ]
+        body_limits = [
+            max(0, left - used - 1) for left, (_, used) in zip(lefts, cut_docs, strict=True)
+        ]
+        body_tokens = self._count_window(bodies, body_limits)
         results: list[PreparedText | EmptyEntityError] = []
         for i, entity in enumerate(entities):
             if not bodies[i] and not docs[i]:
                 results.append(EmptyEntityError(f"{entity.kind} {entity.name} has no text"))
                 continue
-            left = self.budget - len(head_offsets[i]) - 1
-            doc, doc_used = _cut(docs[i], doc_offsets[i], max(0, min(left, self.budget // 2)))
-            left -= doc_used
-            body, body_used = _cut(bodies[i], body_offsets[i], max(0, left - 1))
+            head = head_tokens[i]
+            doc, doc_used = cut_docs[i]
+            body, body_used = _cut(bodies[i], body_tokens[i].offsets, body_limits[i])
             parts = [heads[i]]
             if doc:
                 parts.append(doc)
             if body:
                 parts.append(body)
             text = "\n".join(parts)
-            tokens = len(head_offsets[i]) + doc_used + body_used
-            results.append(PreparedText(text, content_key(self.model_id, text), tokens))
+            ids = None
+            if self._frame is not None:
+                # Parts joined by a line break tokenise as the concatenation of their own
+                # tokens (a break always ends a word), and a part cut after its n-th token
+                # tokenises as those n tokens: the ids the model would compute from text.
+                prefix, suffix = self._frame
+                ids = (
+                    *prefix,
+                    *head.ids,
+                    *doc_tokens[i].ids[:doc_used],
+                    *body_tokens[i].ids[:body_used],
+                    *suffix,
+                )
+            tokens = len(head.offsets) + doc_used + body_used
+            results.append(PreparedText(text, content_key(self.model_id, text), tokens, ids))
         return results
 
     def prepare(self, entity: Entity) -> PreparedText:
@@ -210,6 +255,26 @@ class TextPreparator:
         if isinstance(result, EmptyEntityError):
             raise result
         return result
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    ids: list[int]
+    offsets: Offsets
+
+
+def _special_frame(core: Any) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The special tokens the model puts before and after a text (BERT: [CLS], [SEP]),
+    found by encoding one word with and without them; None if that does not tell."""
+    try:
+        plain = list(core.encode("code", add_special_tokens=False).ids)
+        full = list(core.encode("code", add_special_tokens=True).ids)
+    except Exception:
+        return None
+    for start in range(len(full) - len(plain) + 1):
+        if plain and full[start : start + len(plain)] == plain:
+            return tuple(full[:start]), tuple(full[start + len(plain) :])
+    return None
 
 
 def _core(tokenizer: Any) -> Any:
@@ -230,10 +295,10 @@ def _core(tokenizer: Any) -> Any:
     return core
 
 
-def _cut(text: str, offsets: list[tuple[int, int]], limit: int) -> tuple[str, int]:
+def _cut(text: str, offsets: Offsets, limit: int) -> tuple[str, int]:
     """The longest prefix of text that holds at most `limit` tokens, and its token count."""
-    if len(offsets) <= limit:
-        return text, len(offsets)
     if limit <= 0:
         return "", 0
+    if len(offsets) <= limit:
+        return text, len(offsets)
     return text[: offsets[limit - 1][1]], limit
