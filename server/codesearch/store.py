@@ -89,7 +89,12 @@ class FileManifest:
     skipped: str | None = None  # not indexed on purpose (binary, too large): not a failure
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `asdict` gives (records as dicts), built flat: asdict's recursive deep copy
+        cost 0.16 s per 2,365 entities on the thread that feeds the model."""
+        data = dict(self.__dict__)
+        data["entities"] = tuple(dict(record.__dict__) for record in self.entities)
+        data["failures"] = tuple(dict(failure.__dict__) for failure in self.failures)
+        return data
 
     @staticmethod
     def from_data(data: Mapping[str, Any]) -> FileManifest:

@@ -157,3 +157,18 @@ def test_searches_stay_consistent_while_files_are_replaced() -> None:
         thread.join(10)
     assert not errors, repr(errors[0])
     assert len(index) == sum(1 + v % 7 for v in range(380, 400))
+
+
+def test_keyword_scores_are_bm25_of_each_bag() -> None:
+    """Term frequencies and bag lengths as BM25 defines them (k1 1.2, b 0.75)."""
+    index = build()
+    scores = index.keyword_array(["upload", "file"])
+    avg_len = (4 + 2 + 3) / 3
+
+    def bm25(tf: int, df: int, length: int) -> float:
+        idf = np.log(1 + (3 - df + 0.5) / (df + 0.5))
+        return float(idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg_len)))
+
+    expected = [bm25(3, 1, 4) + bm25(1, 2, 4), bm25(1, 2, 2), 0.0]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    assert sorted(index.row_terms(0)) == ["file", "upload"]

@@ -115,23 +115,26 @@ class SearchIndex:
                 return
             start = len(self._rows)
             self._ensure_capacity(start + len(records))
-            rows: list[int] = []
-            for offset, (record, vector) in enumerate(zip(records, vectors, strict=True)):
-                row = start + offset
-                self._matrix[row] = vector
-                self._alive[row] = True
+            rows = list(range(start, start + len(records)))
+            self._matrix[start : start + len(records)] = vectors
+            self._alive[start : start + len(records)] = True
+            vocab, post_rows, post_tf = self._vocab, self._post_rows, self._post_tf
+            for row, record in zip(rows, records, strict=True):
                 bag = Counter(record.terms.split())
                 # the bag lives on as term ids; the string would cost ~1 KB per entity
                 self._rows.append(IndexedEntity(path, dataclasses.replace(record, terms="")))
-                ids = np.fromiter((self._term_id(t) for t in bag), dtype=np.int32, count=len(bag))
-                for term_id, tf in zip(ids.tolist(), bag.values(), strict=True):
-                    self._post_rows[term_id].append(row)
-                    self._post_tf[term_id].append(min(tf, MAX_TF))
-                self._row_terms.append(ids)
+                term_ids: list[int] = []
+                for term, tf in bag.items():  # the hot loop of a cold index: kept plain
+                    term_id = vocab.get(term)
+                    if term_id is None:
+                        term_id = self._term_id(term)
+                    post_rows[term_id].append(row)
+                    post_tf[term_id].append(tf if tf < MAX_TF else MAX_TF)
+                    term_ids.append(term_id)
+                self._row_terms.append(np.array(term_ids, dtype=np.int32))
                 length = float(sum(bag.values()))
                 self._doc_len[row] = length
                 self._total_len += length
-                rows.append(row)
             self._by_path[path] = rows
             self._count += len(rows)
             self._maybe_compact()
