@@ -65,6 +65,7 @@ ROWS: dict[str, tuple[tuple[str, ...], Callable[..., Json]]] = {
         lambda r: {
             **_check(r["pipeline_over_raw"], 0.95, at_most=False),
             "backend": r.get("backend", "torch"),
+            "runs": r.get("pipeline_over_raw_runs"),
             "pipeline_entities_per_s": r["pipeline_entities_per_s"],
             "raw_entities_per_s": r["raw_entities_per_s"],
         },
@@ -73,6 +74,7 @@ ROWS: dict[str, tuple[tuple[str, ...], Callable[..., Json]]] = {
         ("index_speed_torch",),
         lambda r: {
             **_check(r["pipeline_over_raw"], 0.95, at_most=False),
+            "runs": r.get("pipeline_over_raw_runs"),
             "pipeline_entities_per_s": r["pipeline_entities_per_s"],
             "raw_entities_per_s": r["raw_entities_per_s"],
         },

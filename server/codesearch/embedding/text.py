@@ -149,10 +149,10 @@ class TextPreparator:
         encoded = self._tokenizer(
             texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
         )
-        return [
-            _Tokens(list(ids), list(offsets))
-            for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True)
-        ]
+        offsets = encoded["offset_mapping"]
+        # ids matter only with a Rust core (see _special_frame); a plain tokenizer may omit them
+        ids = encoded.get("input_ids") or [[] for _ in offsets]
+        return [_Tokens(list(i), list(o)) for i, o in zip(ids, offsets, strict=True)]
 
     def _count_window(self, texts: list[str], needs: list[int]) -> list[_Tokens]:
         """Tokens of each text, exact for (at least) its first `needs[i]` tokens.
