@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from tests.support.fakes import FakeEncoder
 
+from codesearch import workspace
 from codesearch.config import Settings
-from codesearch.embedding.model import EmbeddingModel
+from codesearch.embedding.model import EmbeddingModel, Vectors
 from codesearch.search import SearchFilters
 from codesearch.workspace import Workspace
 
@@ -180,3 +183,41 @@ def test_warm_start_uses_the_snapshot_only_when_it_is_current(
         assert after_crash._snapshot_generation != after_crash.store.generation()
         names = [h.name for h in after_crash.search("throttle", limit=3)]
         assert "throttle" in names and "debounce" not in names
+
+
+class _Abort(BaseException):
+    """Not an embedding error (those are caught per entity): it ends the index run."""
+
+
+class _ThresholdSpy(FakeEncoder):
+    """Records the garbage collector's thresholds while the model is working."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int, int]] = []
+        self.fail = fail
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        self.seen.append(gc.get_threshold())
+        if self.fail:
+            raise _Abort
+        return super().encode(texts, batch_size)
+
+
+def test_indexing_relaxes_the_garbage_collector_and_always_restores_it(
+    workspace_copy: Path, tmp_path: Path
+) -> None:
+    before = gc.get_threshold()
+    spy = _ThresholdSpy()
+    with Workspace(workspace_copy, Settings(), encoder=spy, store_dir=tmp_path / "a") as ws:
+        ws.index()
+    assert spy.seen and all(seen == workspace._INDEXING_GC_THRESHOLD for seen in spy.seen)
+    assert gc.get_threshold() == before
+    failing = _ThresholdSpy(fail=True)
+    store_b = tmp_path / "b"
+    with (
+        Workspace(workspace_copy, Settings(), encoder=failing, store_dir=store_b) as ws,
+        pytest.raises(_Abort),
+    ):
+        ws.index()
+    assert failing.seen and gc.get_threshold() == before
