@@ -50,10 +50,10 @@ from codesearch.store import (
 log = logging.getLogger(__name__)
 
 CHUNK_ENTITIES = 2048  # entities per embed-and-commit step (sorted by length within it)
-# The first step is small so the model starts at once (two batches); each next one is four
+# The first step is small so the model starts at once (two batches); each next one is eight
 # times larger, up to CHUNK_ENTITIES, so parsing stays ahead of the model throughout.
 FIRST_CHUNK_ENTITIES = 64
-CHUNK_GROWTH = 4
+CHUNK_GROWTH = 8
 SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: counted, not diagnosed
 
 
@@ -471,6 +471,7 @@ class Workspace:
                     prepared=prepared,
                     on_progress=report,
                     should_stop=should_stop,
+                    spare_core=parser.is_busy,
                 )
                 summary.embedded += result.summary.newly_embedded
                 summary.cached += result.summary.cached
@@ -744,6 +745,7 @@ class _ParseAhead:
         self._should_stop = should_stop
         self._queue: queue.Queue[list[_FileWork] | BaseException | None] = queue.Queue(3)
         self._stop = threading.Event()
+        self._busy = threading.Event()  # set while parsing, clear while waiting or done
         self.entities_parsed = 0
         self._thread = threading.Thread(target=self._run, name="codesearch-parse", daemon=True)
         _relax_gc()
@@ -752,16 +754,23 @@ class _ParseAhead:
     def _stopped(self) -> bool:
         return self._stop.is_set() or bool(self._should_stop and self._should_stop())
 
+    def is_busy(self) -> bool:
+        """True while the helper is parsing (the model should leave it a core)."""
+        return self._busy.is_set()
+
     def _put(self, value: list[_FileWork] | BaseException | None) -> bool:
+        self._busy.clear()
         while not self._stop.is_set():
             try:
                 self._queue.put(value, timeout=0.1)
+                self._busy.set()
                 return True
             except queue.Full:
                 continue
         return False
 
     def _run(self) -> None:
+        self._busy.set()
         try:
             chunk: list[_FileWork] = []
             count = 0
@@ -785,15 +794,37 @@ class _ParseAhead:
             self._put(exc)
         finally:
             self._put(None)
+            self._busy.clear()
 
     def chunks(self) -> Iterable[list[_FileWork]]:
-        while True:
+        """Parsed chunks in order; chunks already waiting are merged (up to about
+        CHUNK_ENTITIES), so the model sorts more texts by length at once and pads less."""
+        ended = False
+        while not ended:
             value = self._queue.get()
             if value is None:
                 return
             if isinstance(value, BaseException):
                 raise value
-            yield value
+            chunk = value
+            count = sum(len(item.entities) for item in chunk)
+            error: BaseException | None = None
+            while count < CHUNK_ENTITIES:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    ended = True
+                    break
+                if isinstance(more, BaseException):
+                    error = more  # raised once the chunk parsed before it is done
+                    break
+                chunk = chunk + more
+                count += sum(len(item.entities) for item in more)
+            yield chunk
+            if error is not None:
+                raise error
 
     def stop(self) -> None:
         self._stop.set()

@@ -160,14 +160,18 @@ class _CountingInt8:
         self.tokenizer = real.tokenizer
         self.text_calls = 0
         self.id_calls = 0
+        self.spare_core_calls = 0
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Vectors:
         self.text_calls += 1
         return self.real.encode(texts, batch_size)
 
-    def encode_ids(self, ids: Sequence[Sequence[int]], batch_size: int = 32) -> Vectors:
+    def encode_ids(
+        self, ids: Sequence[Sequence[int]], batch_size: int = 32, *, spare_core: bool = False
+    ) -> Vectors:
         self.id_calls += 1
-        return self.real.encode_ids(ids, batch_size)
+        self.spare_core_calls += spare_core
+        return self.real.encode_ids(ids, batch_size, spare_core=spare_core)
 
 
 def test_the_pipeline_embeds_from_token_ids_and_a_bad_row_fails_alone(
@@ -192,6 +196,38 @@ def test_the_pipeline_embeds_from_token_ids_and_a_bad_row_fails_alone(
     for entity, vector in zip(entities[1:], expected, strict=True):
         # retried one by one: int8 scales per batch, so batch mates move a vector a little
         assert float(result.vectors[entity.id] @ vector) > 0.97
+
+
+def test_sparing_a_core_gives_the_same_vectors_from_one_kept_session(
+    int8: OnnxInt8Model, spec: ModelSpec
+) -> None:
+    """While files are parsed beside it, the model runs on one core fewer (a second
+    session of the same file): the vectors must not change."""
+    ids = [
+        p.ids
+        for p in TextPreparator(int8.tokenizer, 256, int8.model_id).prepare_many(
+            _entities(TEXTS[:12])
+        )
+        if isinstance(p, PreparedText) and p.ids is not None
+    ]
+    wide = int8.encode_ids(ids)
+    narrow = int8.encode_ids(ids, spare_core=True)
+    assert ((wide * narrow).sum(axis=1) > 0.9999).all()
+    assert int8._narrow_session() is int8._narrow_session()  # made once, then kept
+    one_core = load_onnx_int8(spec, threads=1)  # the cached export, one thread
+    assert one_core._narrow_session() is one_core._session  # nothing narrower to run on
+    assert onnx_backend.physical_cores() >= 1
+
+
+def test_the_pipeline_spares_a_core_only_when_asked(int8: OnnxInt8Model, tmp_path: Path) -> None:
+    counting = _CountingInt8(int8)
+    store = Store(tmp_path / "store", model_id=int8.model_id)
+    store.set_meta(StoreMeta(SCHEMA_VERSION, int8.model_id, int8.dimensions))
+    embedder = BatchEmbedder(counting, store, batch_size=4)
+    answers = iter([True, False])
+    result = embedder.process_batch(_entities(TEXTS[:8]), spare_core=lambda: next(answers))
+    assert result.summary.newly_embedded == 8
+    assert (counting.id_calls, counting.spare_core_calls) == (2, 1)
 
 
 def test_model_id_never_matches_torch(int8: OnnxInt8Model, model: EmbeddingModel) -> None:

@@ -39,8 +39,9 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Vectors: ...
 
-    # An encoder may also offer `encode_ids(ids, batch_size)`: vectors for texts given as
-    # the model's token ids (PreparedText.ids); BatchEmbedder then uses it.
+    # An encoder may also offer `encode_ids(ids, batch_size, *, spare_core=False)`: vectors
+    # for texts given as the model's token ids (PreparedText.ids), optionally on one core
+    # fewer; BatchEmbedder then uses it.
 
 
 class VectorCache(Protocol):
@@ -92,6 +93,7 @@ class BatchEmbedder:
         self.preparator = preparator or TextPreparator(
             encoder.tokenizer, encoder.max_tokens, encoder.model_id
         )
+        self._spare_core: Callable[[], bool] | None = None
 
     def process_batch(
         self,
@@ -101,12 +103,15 @@ class BatchEmbedder:
         on_progress: ProgressCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
         prepared: Sequence[PreparedText | EmptyEntityError] | None = None,
+        spare_core: Callable[[], bool] | None = None,
     ) -> BatchResult:
         """Vectors for entities: cached ones looked up, the rest embedded and stored.
 
         `force` re-embeds even what is cached. `should_stop` is polled between model
-        calls; what was stored before it said stop stays stored.
+        calls; what was stored before it said stop stays stored. `spare_core` is asked
+        before each model call whether other work needs a core now (see encode_ids).
         """
+        self._spare_core = spare_core
         started = time.perf_counter()
         dims = self.encoder.dimensions
         result = BatchResult(
@@ -214,7 +219,12 @@ class BatchEmbedder:
         """The model's vectors, from the prepared token ids when the model takes them."""
         encode_ids = getattr(self.encoder, "encode_ids", None)
         if encode_ids is not None and all(item.ids is not None for item in items):
-            vectors: Vectors = encode_ids([item.ids for item in items], batch_size=self.batch_size)
+            ids = [item.ids for item in items]
+            vectors: Vectors
+            if self._spare_core is not None and self._spare_core():
+                vectors = encode_ids(ids, batch_size=self.batch_size, spare_core=True)
+            else:
+                vectors = encode_ids(ids, batch_size=self.batch_size)
             return vectors
         return self.encoder.encode([item.text for item in items], batch_size=self.batch_size)
 
