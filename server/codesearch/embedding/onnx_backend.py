@@ -273,8 +273,35 @@ def _loaded(model: OnnxInt8Model) -> OnnxInt8Model:
     return model
 
 
+_allocator_lock = threading.Lock()
+_allocator_shared: bool | None = None  # None: not tried yet in this process
+
+
+def _share_allocator(ort: Any) -> bool:
+    """One CPU memory arena for every session of the process, registered on first use.
+
+    Each session otherwise grows its own arena to its largest batch (~130 MiB here); the
+    second, one-core-fewer session (encode_ids) then cost 220 MiB of RSS instead of 35.
+    """
+    global _allocator_shared
+    with _allocator_lock:
+        if _allocator_shared is None:
+            try:
+                info = ort.OrtMemoryInfo(
+                    "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
+                )
+                ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, -1, -1, -1))
+                _allocator_shared = True
+            except Exception:  # an older or unusual onnxruntime: each session keeps its own
+                log.debug("could not register a shared ONNX Runtime allocator", exc_info=True)
+                _allocator_shared = False
+        return _allocator_shared
+
+
 def _session_options(ort: Any, threads: int) -> Any:
     options = ort.SessionOptions()
+    if _share_allocator(ort):
+        options.add_session_config_entry("session.use_env_allocators", "1")
     options.intra_op_num_threads = max(0, threads)  # 0 = ONNX Runtime's default (all cores)
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
