@@ -728,8 +728,9 @@ class Workspace:
 class _ParseAhead:
     """Parses and prepares files on a helper thread while the model embeds the last chunk.
 
-    The model call releases the GIL, so tree-sitter and the tokenizer run in its shadow;
-    a bounded queue keeps at most a few chunks of parsed source in memory.
+    The model call releases the GIL, so parsing runs beside it; while it does (`is_busy`)
+    the model is asked to leave it a core (see OnnxInt8Model.encode_ids). A bounded queue
+    keeps at most a few chunks of parsed source in memory.
     """
 
     def __init__(
