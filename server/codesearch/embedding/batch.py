@@ -93,7 +93,6 @@ class BatchEmbedder:
         self.preparator = preparator or TextPreparator(
             encoder.tokenizer, encoder.max_tokens, encoder.model_id
         )
-        self._spare_core: Callable[[], bool] | None = None
 
     def process_batch(
         self,
@@ -111,7 +110,6 @@ class BatchEmbedder:
         calls; what was stored before it said stop stays stored. `spare_core` is asked
         before each model call whether other work needs a core now (see encode_ids).
         """
-        self._spare_core = spare_core
         started = time.perf_counter()
         dims = self.encoder.dimensions
         result = BatchResult(
@@ -154,7 +152,8 @@ class BatchEmbedder:
                 result.cancelled = True
                 break
             chunk = misses[start : start + self.batch_size]
-            outcomes, errors = self._embed_chunk([key_text[k] for k in chunk])
+            spare = spare_core is not None and spare_core()
+            outcomes, errors = self._embed_chunk([key_text[k] for k in chunk], spare)
             stored: dict[str, Vectors] = {}
             for key, vector, error in zip(chunk, outcomes, errors, strict=True):
                 ids = by_key[key]
@@ -198,11 +197,11 @@ class BatchEmbedder:
         return prepared
 
     def _embed_chunk(
-        self, items: list[PreparedText]
+        self, items: list[PreparedText], spare_core: bool = False
     ) -> tuple[list[Vectors | None], list[str | None]]:
         """One model call; on failure, one call per text so only the bad one fails."""
         try:
-            return self._check(self._encode(items), len(items))
+            return self._check(self._encode(items, spare_core), len(items))
         except Exception as exc:
             if len(items) == 1:
                 return [None], [f"model failed: {type(exc).__name__}: {exc}"]
@@ -210,21 +209,17 @@ class BatchEmbedder:
         vectors: list[Vectors | None] = []
         errors: list[str | None] = []
         for item in items:
-            one, error = self._embed_chunk([item])
+            one, error = self._embed_chunk([item], spare_core)
             vectors.extend(one)
             errors.extend(error)
         return vectors, errors
 
-    def _encode(self, items: list[PreparedText]) -> Vectors:
+    def _encode(self, items: list[PreparedText], spare_core: bool) -> Vectors:
         """The model's vectors, from the prepared token ids when the model takes them."""
         encode_ids = getattr(self.encoder, "encode_ids", None)
         if encode_ids is not None and all(item.ids is not None for item in items):
             ids = [item.ids for item in items]
-            vectors: Vectors
-            if self._spare_core is not None and self._spare_core():
-                vectors = encode_ids(ids, batch_size=self.batch_size, spare_core=True)
-            else:
-                vectors = encode_ids(ids, batch_size=self.batch_size)
+            vectors: Vectors = encode_ids(ids, batch_size=self.batch_size, spare_core=spare_core)
             return vectors
         return self.encoder.encode([item.text for item in items], batch_size=self.batch_size)
 
