@@ -28,7 +28,7 @@ from benchmarks.quality.levers import (
 )
 from codesearch import keywords, search
 from codesearch.embedding.model import EmbeddingModel
-from codesearch.embedding.text import TextPreparator, content_key, split_identifier_words
+from codesearch.embedding.text import TextPreparator, content_key
 from codesearch.entities import Entity
 from codesearch.store import Store
 
@@ -213,7 +213,7 @@ class _Header(TextPreparator):
         self.style = style
 
     def header(self, entity: Entity) -> str:
-        words = " ".join(split_identifier_words(entity.name))
+        words = " ".join(keywords.split_words(entity.name, compounds=False))
         if self.style == "words":
             return words
         if self.style == "name":

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from codesearch.entities import Entity
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+# ASCII digits only, like the letters: the embedded text's header words come from here too.
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # one identifier, possibly qualified (`Cache.get`, `pkg::f`, `Class#method`) or called (`f()`)
 _IDENTIFIER_QUERY = re.compile(
@@ -69,7 +70,11 @@ def _token_words(token: str, compounds: bool) -> tuple[str, ...]:
 
 
 def split_words(text: str, *, compounds: bool = True) -> list[str]:
-    """Lowercase word parts of every identifier in text (compound names also kept whole)."""
+    """Lowercase word parts of every identifier in text (compound names also kept whole).
+
+    `HTTPServer.retry_upload`, compounds=False -> ["http", "server", "retry", "upload"]:
+    the words the embedded text shows beside an entity's name (embedding.text).
+    """
     words: list[str] = []
     for token in _IDENT.findall(text):
         words.extend(_token_words(token, compounds))

@@ -7,12 +7,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from codesearch.entities import Entity
+from codesearch.keywords import split_words
 
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_WORD = re.compile(r"[A-Za-z0-9]+")
 _NAME_SEPARATOR = re.compile(r"\.|::|#|/")
 # characters per token is about 3-4 for code; cap what we tokenise to bound the cost
 _CHARS_PER_TOKEN_CAP = 8
@@ -25,20 +24,8 @@ _CHARS_PER_TOKEN_FIRST = 5
 WINDOW_TOKENS = 128
 
 
-class Tokenizer(Protocol):
-    def __call__(self, text: list[str], **kwargs: Any) -> Any: ...
-
-
 class EmptyEntityError(ValueError):
     """The entity has no text worth embedding."""
-
-
-def split_identifier_words(name: str) -> list[str]:
-    """`HTTPServer.retry_upload` -> ["http", "server", "retry", "upload"]."""
-    words: list[str] = []
-    for part in _WORD.findall(name):
-        words.extend(w.lower() for w in _CAMEL.findall(part))
-    return words
 
 
 def content_key(model_id: str, text: str) -> str:
@@ -103,7 +90,9 @@ class TextPreparator:
         return self._header_for(entity, entity.name)
 
     def _header_for(self, entity: Entity, name: str) -> str:
-        words = " ".join(split_identifier_words(name))
+        # `HTTPServer.retry_upload (http server retry upload)`; these words are part of
+        # every content key: a change to how names split re-embeds every entity.
+        words = " ".join(split_words(name, compounds=False))
         parts: list[str] = []
         if self.with_path:
             parts.append(entity.path)
