@@ -36,9 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from codesearch.config import CACHE_DIR_ENV  # noqa: E402
-from codesearch.embedding.model import load_model, resolve_model  # noqa: E402
 from codesearch.embedding.onnx_backend import export_path  # noqa: E402
+from codesearch.embedding.registry import load_encoder  # noqa: E402
+from codesearch.embedding.resolve import resolve_model  # noqa: E402
+from codesearch.locations import CACHE_DIR_ENV  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "backend_speed.json"
 SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3", "turtledemo"}
@@ -105,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
     spec = resolve_model(args.model)
     load_before = load_average()
 
-    torch_load_s, fp32 = timed(lambda: load_model(spec, threads=threads))
+    torch_load_s, fp32 = timed(lambda: load_encoder(spec, backend="torch", threads=threads))
     cached = export_path(spec).is_file()
-    int8_load_s, int8 = timed(lambda: load_model(spec, threads=threads, backend="onnx-int8"))
+    int8_load_s, int8 = timed(lambda: load_encoder(spec, backend="onnx-int8", threads=threads))
     tokens = [len(ids) for ids in fp32.tokenizer(texts, truncation=True)["input_ids"]]
     window = [min(n, fp32.max_tokens) for n in tokens]
 

@@ -14,8 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV
-from codesearch.embedding.onnx_backend import models_cache_dir
+from codesearch.locations import CACHE_DIR_ENV, MODELS_DIR_ENV, models_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -103,7 +102,7 @@ async def start_server(root: Path, store: Path) -> ServerSession:
         env={
             **os.environ,
             CACHE_DIR_ENV: str(store),
-            MODELS_DIR_ENV: str(models_cache_dir()),
+            MODELS_DIR_ENV: str(models_dir()),
         },
     )
     session.pid = client._server.pid  # type: ignore[union-attr]

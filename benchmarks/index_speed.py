@@ -21,16 +21,14 @@ from typing import Any
 
 from benchmarks.common import RESULTS, write_results
 from benchmarks.corpora import PROJECTS, fetch
-from codesearch.config import BACKENDS, DEFAULT_BACKEND, Settings
-from codesearch.embedding.model import EmbeddingModel, load_model
-from codesearch.embedding.onnx_backend import OnnxInt8Model
+from codesearch.config import DEFAULT_BACKEND, Settings
+from codesearch.embedding.registry import BACKEND_NAMES, load_encoder
 from codesearch.embedding.text import PreparedText, TextPreparator
+from codesearch.embedding.types import Encoder
 from codesearch.index.reading import read_source
 from codesearch.index.scan import scan_workspace
 from codesearch.parsing import extract_entities
 from codesearch.workspace import Workspace
-
-Model = EmbeddingModel | OnnxInt8Model
 
 
 def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
@@ -41,7 +39,7 @@ def prepare_copy(project: str, into: Path, skip_tests: bool) -> Path:
     return root
 
 
-def pipeline_texts(root: Path, model: Model, settings: Settings) -> list[str]:
+def pipeline_texts(root: Path, model: Encoder, settings: Settings) -> list[str]:
     """The exact texts a cold index embeds (unique content keys), in scan order."""
     preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
     seen: dict[str, str] = {}
@@ -54,7 +52,7 @@ def pipeline_texts(root: Path, model: Model, settings: Settings) -> list[str]:
     return list(seen.values())
 
 
-def time_raw(model: Model, texts: list[str], batch_size: int) -> float:
+def time_raw(model: Encoder, texts: list[str], batch_size: int) -> float:
     started = time.perf_counter()
     model.encode(texts, batch_size=batch_size)
     return time.perf_counter() - started
@@ -83,13 +81,13 @@ def main() -> int:
     parser.add_argument("--with-tests", action="store_true", help="index the project's tests too")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3, help="cold runs (median ratio wins)")
-    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKEND_NAMES)
     parser.add_argument("--out", type=Path, default=RESULTS / "index_speed.json")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    model = load_model(backend=args.backend)
+    model = load_encoder(backend=args.backend)
     settings = Settings(batch_size=args.batch_size)
     with tempfile.TemporaryDirectory(prefix="codesearch-bench-") as tmp:
         work = Path(tmp)

@@ -27,7 +27,7 @@ import numpy as np
 from benchmarks.common import RESULTS, percentile, rss_mib, start_server, write_results
 from benchmarks.corpora import PROJECTS, fetch
 from codesearch.config import Settings
-from codesearch.embedding.model import load_model
+from codesearch.embedding.registry import load_encoder
 from codesearch.parsing import extract_entities, language_for_path
 from codesearch.search import rank
 from codesearch.workspace import Workspace
@@ -112,7 +112,7 @@ def main() -> int:
     else:
         root, expected = build_workspace(args.project, args.entities, work)
     settings = Settings(store_dir=str(store))
-    model = load_model(backend=settings.backend)  # the shipped default, as the server runs it
+    model = load_encoder(backend=settings.backend)  # the shipped default, as the server runs it
     started = time.perf_counter()
     with Workspace(root, settings, encoder=model).open() as ws:
         summary = ws.index()

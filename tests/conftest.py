@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV
+from codesearch.locations import CACHE_DIR_ENV, MODELS_DIR_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,18 +42,18 @@ def isolated_cache(
 @pytest.fixture(scope="session")
 def model():  # type: ignore[no-untyped-def]
     """The real default model (all-MiniLM-L6-v2 from the packaged weights), loaded once."""
-    from codesearch.embedding.model import load_model
+    from codesearch.embedding.registry import load_encoder
 
-    return load_model()
+    return load_encoder(backend="torch")
 
 
 @pytest.fixture(scope="session")
 def shipped_model():  # type: ignore[no-untyped-def]
     """The model as shipped: the packaged weights on the default backend (int8), loaded once."""
     from codesearch.config import DEFAULT_BACKEND
-    from codesearch.embedding.model import load_model
+    from codesearch.embedding.registry import load_encoder
 
-    return load_model(backend=DEFAULT_BACKEND)
+    return load_encoder(backend=DEFAULT_BACKEND)
 
 
 @pytest.fixture

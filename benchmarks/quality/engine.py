@@ -17,9 +17,9 @@ import numpy as np
 from benchmarks.quality.corpus import Corpus, quality_dir
 from codesearch import keywords
 from codesearch.embedding.batch import BatchEmbedder
-from codesearch.embedding.model import EmbeddingModel, Vectors
-from codesearch.embedding.onnx_backend import OnnxInt8Model
 from codesearch.embedding.text import TextPreparator, content_key
+from codesearch.embedding.torch_backend import TorchEncoder
+from codesearch.embedding.types import Encoder, Vectors
 from codesearch.entities import Entity
 from codesearch.index.search_index import SearchIndex
 from codesearch.search import Hit, rank
@@ -31,13 +31,13 @@ CUTOFF = 10
 TermsFn = Callable[[Entity], str]
 
 
-def vector_store(model: EmbeddingModel | OnnxInt8Model) -> Store:
+def vector_store(model: Encoder) -> Store:
     """One vector cache per model backend for every project and setting (keys hold the text).
 
     A store belongs to one model id, so each backend keeps its own folder: sharing one would
     make the store move the other backend's vectors aside as another model's.
     """
-    folder = "vectors" if isinstance(model, EmbeddingModel) else "vectors-onnx-int8"
+    folder = "vectors" if isinstance(model, TorchEncoder) else "vectors-onnx-int8"
     store = Store(quality_dir() / folder, model_id=model.model_id)
     if store.meta() is None:
         store.set_meta(StoreMeta(SCHEMA_VERSION, model.model_id, model.dimensions))
@@ -55,7 +55,7 @@ class Indexed:
 
 def build_index(
     corpus: Corpus,
-    model: EmbeddingModel,
+    model: Encoder,
     store: Store,
     *,
     preparator: TextPreparator | None = None,
@@ -91,7 +91,7 @@ def build_index(
     )
 
 
-def query_vectors(model: EmbeddingModel, store: Store, texts: Sequence[str]) -> list[Vectors]:
+def query_vectors(model: Encoder, store: Store, texts: Sequence[str]) -> list[Vectors]:
     """Query embeddings, cached like entity vectors (queries are the same text each run)."""
     keys = [content_key(model.model_id + "#query", text) for text in texts]
     found = store.get_vectors(keys, model.dimensions)

@@ -27,7 +27,7 @@ from benchmarks.quality.engine import (
     vector_store,
 )
 from codesearch import search as search_module
-from codesearch.embedding.model import load_model
+from codesearch.embedding.registry import load_encoder
 from codesearch.keywords import short_name
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -53,7 +53,7 @@ def evaluate(
     threads: int = 0,
     backend: str = "torch",
 ) -> dict[str, object]:
-    model = load_model(threads=threads, backend=backend)
+    model = load_encoder(backend=backend, threads=threads)
     store = vector_store(model)
     per_project: dict[str, object] = {}
     pooled = {m: Scores() for m in METHODS}

@@ -27,8 +27,8 @@ from benchmarks.quality.levers import (
     rrf,
 )
 from codesearch import keywords, search
-from codesearch.embedding.model import EmbeddingModel
 from codesearch.embedding.text import TextPreparator, content_key
+from codesearch.embedding.types import Encoder
 from codesearch.entities import Entity
 from codesearch.store import Store
 
@@ -208,7 +208,7 @@ def keyword(context: Context) -> Group:
 class _Header(TextPreparator):
     """A TextPreparator with another header line (measured here, not shipped)."""
 
-    def __init__(self, model: EmbeddingModel, style: str) -> None:
+    def __init__(self, model: Encoder, style: str) -> None:
         super().__init__(model.tokenizer, model.max_tokens, model.model_id, with_kind=False)
         self.style = style
 
@@ -278,7 +278,7 @@ def window_texts(prep: TextPreparator, entities: Sequence[Entity]) -> list[list[
     return out
 
 
-def embed_texts(model: EmbeddingModel, store: Store, texts: list[str]) -> npt.NDArray[np.float32]:
+def embed_texts(model: Encoder, store: Store, texts: list[str]) -> npt.NDArray[np.float32]:
     keys = [content_key(model.model_id, t) for t in texts]
     found = store.get_vectors(keys, model.dimensions)
     missing = sorted(

@@ -28,8 +28,9 @@ from benchmarks.quality.corpus import DEFAULT_SUITES, Corpus, build
 from benchmarks.quality.engine import query_vectors, vector_store
 from codesearch import keywords
 from codesearch.embedding.batch import BatchEmbedder
-from codesearch.embedding.model import EmbeddingModel, load_model
+from codesearch.embedding.registry import load_encoder
 from codesearch.embedding.text import TextPreparator
+from codesearch.embedding.types import Encoder
 from codesearch.entities import Entity
 from codesearch.store import Store
 
@@ -58,7 +59,7 @@ class Project:
 
 def embed_entities(
     entities: Sequence[Entity],
-    model: EmbeddingModel,
+    model: Encoder,
     store: Store,
     preparator: TextPreparator | None = None,
 ) -> npt.NDArray[np.float32]:
@@ -70,7 +71,7 @@ def embed_entities(
 
 
 def load_project(
-    name: str, model: EmbeddingModel, store: Store, preparator: TextPreparator | None = None
+    name: str, model: Encoder, store: Store, preparator: TextPreparator | None = None
 ) -> Project:
     corpus = build(name)
     entities = corpus.entities
@@ -89,7 +90,7 @@ def load_project(
     )
 
 
-def name_queries(project: Project, model: EmbeddingModel, store: Store) -> Project:
+def name_queries(project: Project, model: Encoder, store: Store) -> Project:
     """The same targets, queried by their bare name (`get_encodings`, `baseIsMatch`)."""
     bare = [project.entities[t].name.replace("#", ".").rsplit(".", 1)[-1] for t in project.targets]
     counts = Counter(e.name.replace("#", ".").rsplit(".", 1)[-1] for e in project.entities)
@@ -394,7 +395,7 @@ class Context:
     """What a lever group may use: the shipped-text projects, the model and the cache."""
 
     projects: list[Project]
-    model: EmbeddingModel
+    model: Encoder
     store: Store
 
     def name_projects(self) -> list[Project]:
@@ -414,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=LEVERS)
     args = parser.parse_args(argv)
     names = [p for p in args.projects.split(",") if p]
-    model = load_model()
+    model = load_encoder(backend="torch")
     store = vector_store(model)
     started = time.perf_counter()
     context = Context([load_project(n, model, store) for n in names], model, store)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from benchmarks.quality.corpus import build
 from codesearch.config import DEFAULT_BACKEND, Settings
-from codesearch.embedding.batch import Encoder
-from codesearch.embedding.model import load_model
+from codesearch.embedding.registry import load_encoder
+from codesearch.embedding.types import Encoder
 from codesearch.workspace import Workspace
 
 SLICE_FILE = Path(__file__).resolve().parents[2] / "tests" / "quality" / "regression_slice.json"
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="run or re-record the regression slice")
     parser.add_argument("--record", action="store_true", help=f"rewrite {SLICE_FILE.name}")
     args = parser.parse_args(argv)
-    model = load_model(backend=DEFAULT_BACKEND)  # the shipped default is what must not regress
+    model = load_encoder(backend=DEFAULT_BACKEND)  # the shipped default is what must not regress
     if args.record or not SLICE_FILE.exists():
         queries = choose_queries()
     else:

@@ -31,13 +31,13 @@ from typing import NoReturn, TextIO
 
 from codesearch import __version__
 from codesearch.config import (
-    BACKENDS,
     DEFAULT_BACKEND,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_FILE_SIZE,
     Settings,
 )
-from codesearch.embedding.model import ModelLoadError
+from codesearch.embedding.registry import BACKEND_NAMES
+from codesearch.embedding.types import ModelLoadError
 from codesearch.search import Hit, SearchFilters
 from codesearch.store import StoreError
 from codesearch.workspace import IndexProgress, IndexSummary, Workspace
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--threads", type=_non_negative, default=0, help="0 = all cores")
     common.add_argument(
         "--backend",
-        choices=list(BACKENDS),
+        choices=list(BACKEND_NAMES),
         default=DEFAULT_BACKEND,
         help="onnx-int8 (quantised, about twice as fast on CPU; the default) or torch (fp32)",
     )

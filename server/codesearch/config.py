@@ -8,15 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from codesearch.embedding.registry import BACKEND_NAMES
+from codesearch.locations import CACHE_DIR_ENV
+
 DEFAULT_MAX_FILE_SIZE = 1_048_576
 DEFAULT_BATCH_SIZE = 32
-CACHE_DIR_ENV = "CODESEARCH_CACHE_DIR"
 MODEL_ENV = "CODESEARCH_MODEL"
-MODELS_DIR_ENV = "CODESEARCH_MODELS_DIR"  # where derived models (the int8 export) are cached
 # int8 is the default: about twice the fp32 throughput on CPU for the same search quality
 # (pooled MRR@10 0.613 against 0.614 on benchmarks/quality).
 DEFAULT_BACKEND = "onnx-int8"
-BACKENDS = ("onnx-int8", "torch")
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,9 @@ def _int_range(low: int, high: int) -> Any:
 
 
 def _backend(value: Any) -> str:
-    if isinstance(value, str) and value.strip() in BACKENDS:
+    if isinstance(value, str) and value.strip() in BACKEND_NAMES:
         return value.strip()
-    raise ValueError(f"must be one of {', '.join(BACKENDS)}")
+    raise ValueError(f"must be one of {', '.join(BACKEND_NAMES)}")
 
 
 _FIELDS: dict[str, tuple[str, Any]] = {

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codesearch import keywords
-from codesearch.embedding.model import Vectors
+from codesearch.embedding.types import Vectors
 from codesearch.index.search_index import IndexedEntity, SearchIndex
 
 KEYWORD_WEIGHT = 0.2  # a: the keyword share of the mix (the dense share is 1 - a)

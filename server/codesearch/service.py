@@ -19,8 +19,7 @@ from typing import Any, Protocol
 
 from codesearch.config import Settings
 from codesearch.debounce import Debouncer
-from codesearch.embedding.batch import Encoder
-from codesearch.embedding.model import ModelLoadError
+from codesearch.embedding.types import DEFAULT_MODEL_NAME, Encoder, ModelLoadError
 from codesearch.index.scan import to_rel_path
 from codesearch.search import Hit, SearchFilters
 from codesearch.store import StoreError
@@ -314,7 +313,7 @@ class IndexService:
     def _model_name(self) -> str:
         for _, workspace in self._open_workspaces():
             return workspace.model_name
-        return self.settings.model or "all-MiniLM-L6-v2"
+        return self.settings.model or DEFAULT_MODEL_NAME
 
     def _fan_out(self, kind: str, force: bool) -> Future[list[IndexSummary]]:
         roots = self.roots

@@ -7,11 +7,9 @@ and which entities it held, so an unchanged file costs one stat on the next run.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
-import re
 import sqlite3
 import threading
 import time
@@ -23,7 +21,7 @@ from typing import Any
 import diskcache
 import numpy as np
 
-from codesearch.embedding.model import Vectors
+from codesearch.embedding.types import Vectors
 
 log = logging.getLogger(__name__)
 
@@ -117,21 +115,6 @@ class StoreMeta:
     model_id: str
     dimensions: int
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def default_cache_base() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("codesearch", appauthor=False))
-
-
-def workspace_store_dir(root: Path, base: str | Path | None = None) -> Path:
-    """One folder per workspace root, outside the workspace: `<base>/<name>-<hash>`."""
-    resolved = root.resolve()
-    digest = hashlib.blake2b(str(resolved).encode(), digest_size=6).hexdigest()
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name)[:40] or "root"
-    parent = Path(base).expanduser() if base else default_cache_base()
-    return parent / f"{name}-{digest}"
 
 
 class Store:

@@ -22,14 +22,16 @@ from pathlib import Path
 
 from codesearch import keywords
 from codesearch.config import Settings
-from codesearch.embedding.batch import BatchEmbedder, Encoder
-from codesearch.embedding.model import ModelSpec, Vectors, load_model, resolve_model
-from codesearch.embedding.onnx_backend import backend_model_id
+from codesearch.embedding.batch import BatchEmbedder
+from codesearch.embedding.registry import load_encoder, vector_model_id
+from codesearch.embedding.resolve import resolve_model
 from codesearch.embedding.text import EmptyEntityError, PreparedText
+from codesearch.embedding.types import Encoder, ModelSpec, Vectors
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
 from codesearch.index.scan import IgnoreRules, ScannedFile, scan_workspace
 from codesearch.index.search_index import IndexedEntity, SearchIndex
+from codesearch.locations import workspace_store_dir
 from codesearch.parsing import extract_entities
 from codesearch.parsing.languages import language_for_path
 from codesearch.search import Hit, SearchFilters, rank
@@ -44,7 +46,6 @@ from codesearch.store import (
     StoreMeta,
     describe,
     is_corruption,
-    workspace_store_dir,
 )
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class Workspace:
             self.model_name = encoder.model_id
         else:
             self._spec = resolve_model(self.settings.model)
-            self.model_id = backend_model_id(self._spec, self.settings.backend)
+            self.model_id = vector_model_id(self._spec, self.settings.backend)
             self.model_name = self._spec.name
             if self.settings.backend != "torch":
                 self.model_name += f" ({self.settings.backend})"
@@ -253,8 +254,8 @@ class Workspace:
         with self._model_lock:
             if self._encoder is None:
                 assert self._spec is not None
-                self._encoder = load_model(
-                    self._spec, threads=self.settings.threads, backend=self.settings.backend
+                self._encoder = load_encoder(
+                    self._spec, backend=self.settings.backend, threads=self.settings.threads
                 )
             return self._encoder
 
@@ -729,7 +730,7 @@ class _ParseAhead:
     """Parses and prepares files on a helper thread while the model embeds the last chunk.
 
     The model call releases the GIL, so parsing runs beside it; while it does (`is_busy`)
-    the model is asked to leave it a core (see OnnxInt8Model.encode_ids). A bounded queue
+    the model is asked to leave it a core (see Encoder.encode_ids). A bounded queue
     keeps at most a few chunks of parsed source in memory.
     """
 

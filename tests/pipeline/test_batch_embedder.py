@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 from codesearch.embedding.batch import BatchEmbedder
-from codesearch.embedding.model import EmbeddingModel, Vectors
+from codesearch.embedding.torch_backend import TorchEncoder
+from codesearch.embedding.types import Vectors
 from codesearch.entities import Entity
 from codesearch.store import SCHEMA_VERSION, Store, StoreMeta
 
@@ -49,7 +51,7 @@ def stamped_store(directory: Path) -> Store:
 class PoisonedModel:
     """The real model, except that it raises on one marked text (a fault injection)."""
 
-    def __init__(self, real: EmbeddingModel, poison: str) -> None:
+    def __init__(self, real: TorchEncoder, poison: str) -> None:
         self.real = real
         self.poison = poison
         self.model_id = real.model_id
@@ -58,21 +60,34 @@ class PoisonedModel:
         self.tokenizer: Any = real.tokenizer
         self.calls = 0
 
+    @property
+    def name(self) -> str:
+        return self.real.name
+
     def encode(self, texts: list[str], batch_size: int = 32) -> Vectors:
         self.calls += 1
         if any(self.poison in t for t in texts):
             raise RuntimeError("model rejected this input")
         return self.real.encode(texts, batch_size)
 
+    def encode_ids(
+        self, ids: Sequence[Sequence[int]], batch_size: int = 32, *, spare_core: bool = False
+    ) -> Vectors:
+        self.calls += 1
+        texts = self.real.tokenizer.batch_decode(ids)  # the model's vocabulary is lowercase
+        if any(self.poison.lower() in t for t in texts):
+            raise RuntimeError("model rejected this input")
+        return self.real.encode_ids(ids, batch_size, spare_core=spare_core)
 
-def test_empty_input_returns_zero_counts(model: EmbeddingModel, tmp_path: Path) -> None:
+
+def test_empty_input_returns_zero_counts(model: TorchEncoder, tmp_path: Path) -> None:
     result = BatchEmbedder(model, stamped_store(tmp_path)).process_batch([])
     assert (result.summary.total, result.summary.success, result.summary.failed) == (0, 0, 0)
     assert (result.summary.cached, result.summary.newly_embedded) == (0, 0)
     assert result.vectors == {} and result.errors == {}
 
 
-def test_vectors_have_model_dimensions_and_differ(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_vectors_have_model_dimensions_and_differ(model: TorchEncoder, tmp_path: Path) -> None:
     result = BatchEmbedder(model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
     assert result.summary.success == 4 and result.summary.newly_embedded == 4
     vectors = [result.vectors[f.id] for f in FUNCTIONS]
@@ -86,9 +101,7 @@ def test_vectors_have_model_dimensions_and_differ(model: EmbeddingModel, tmp_pat
     assert result.metadata["timings"]["total_s"] > 0
 
 
-def test_cache_hit_across_two_embedders_over_one_store(
-    model: EmbeddingModel, tmp_path: Path
-) -> None:
+def test_cache_hit_across_two_embedders_over_one_store(model: TorchEncoder, tmp_path: Path) -> None:
     first = BatchEmbedder(model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
     second_model = PoisonedModel(model, poison="\0never")
     second = BatchEmbedder(second_model, stamped_store(tmp_path)).process_batch(FUNCTIONS)
@@ -98,7 +111,7 @@ def test_cache_hit_across_two_embedders_over_one_store(
         assert np.array_equal(first.vectors[f.id], second.vectors[f.id])
 
 
-def test_mixed_hits_and_misses(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_mixed_hits_and_misses(model: TorchEncoder, tmp_path: Path) -> None:
     embedder = BatchEmbedder(model, stamped_store(tmp_path), batch_size=2)
     embedder.process_batch(FUNCTIONS[:2])
     result = embedder.process_batch(FUNCTIONS)
@@ -108,7 +121,7 @@ def test_mixed_hits_and_misses(model: EmbeddingModel, tmp_path: Path) -> None:
     assert result.summary.success == 4 and result.summary.failed == 0
 
 
-def test_failing_item_does_not_stop_the_batch(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_failing_item_does_not_stop_the_batch(model: TorchEncoder, tmp_path: Path) -> None:
     poisoned = fn("poison_pill", "    POISON = 1\n")
     empty = Entity("pkg/e.py", "empty", "function", "python", 1, 1, "   ", "", "")
     entities = [*FUNCTIONS[:2], poisoned, empty, *FUNCTIONS[2:]]
@@ -126,7 +139,7 @@ def test_failing_item_does_not_stop_the_batch(model: EmbeddingModel, tmp_path: P
 
 
 def test_moved_renamed_and_duplicated_code_embeds_nothing_new(
-    model: EmbeddingModel, tmp_path: Path
+    model: TorchEncoder, tmp_path: Path
 ) -> None:
     embedder = BatchEmbedder(model, stamped_store(tmp_path))
     original = FUNCTIONS[0]
@@ -139,7 +152,7 @@ def test_moved_renamed_and_duplicated_code_embeds_nothing_new(
     assert result.summary.newly_embedded == 0 and result.summary.cached == 2
 
 
-def test_identical_texts_in_one_batch_embed_once(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_identical_texts_in_one_batch_embed_once(model: TorchEncoder, tmp_path: Path) -> None:
     a = fn("same", "    return 1\n", path="a.py")
     b = fn("same", "    return 1\n", path="b.py")
     wrapped = PoisonedModel(model, "\0never")
@@ -148,7 +161,7 @@ def test_identical_texts_in_one_batch_embed_once(model: EmbeddingModel, tmp_path
     assert result.keys[a.id] == result.keys[b.id]
 
 
-def test_long_entity_is_fitted_to_the_window(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_long_entity_is_fitted_to_the_window(model: TorchEncoder, tmp_path: Path) -> None:
     body = "".join(f"    value_{i} = compute_{i}(value_{i - 1})\n" for i in range(1, 600))
     big = fn("long_pipeline", body)
     embedder = BatchEmbedder(model, stamped_store(tmp_path))
@@ -158,7 +171,7 @@ def test_long_entity_is_fitted_to_the_window(model: EmbeddingModel, tmp_path: Pa
     assert embedder.process_batch([big]).summary.success == 1
 
 
-def test_force_re_embeds_cached_entities(model: EmbeddingModel, tmp_path: Path) -> None:
+def test_force_re_embeds_cached_entities(model: TorchEncoder, tmp_path: Path) -> None:
     embedder = BatchEmbedder(model, stamped_store(tmp_path))
     embedder.process_batch(FUNCTIONS[:1])
     result = embedder.process_batch(FUNCTIONS[:1], force=True)

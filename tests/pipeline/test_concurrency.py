@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from codesearch.embedding.model import EmbeddingModel
 from codesearch.embedding.text import TextPreparator
+from codesearch.embedding.torch_backend import TorchEncoder
 from codesearch.entities import Entity
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def entities(count: int) -> list[Entity]:
     ]
 
 
-def run_concurrently(model: EmbeddingModel, preparator: TextPreparator) -> list[BaseException]:
+def run_concurrently(model: TorchEncoder, preparator: TextPreparator) -> list[BaseException]:
     errors: list[BaseException] = []
     stop = threading.Event()
     batch = entities(32)
@@ -54,7 +54,7 @@ def run_concurrently(model: EmbeddingModel, preparator: TextPreparator) -> list[
     return errors
 
 
-def test_preparator_and_model_share_no_tokenizer_state(model: EmbeddingModel) -> None:
+def test_preparator_and_model_share_no_tokenizer_state(model: TorchEncoder) -> None:
     preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
     assert preparator._tokenizer is not model.tokenizer
     assert run_concurrently(model, preparator) == []

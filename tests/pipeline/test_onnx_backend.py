@@ -23,24 +23,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from codesearch.config import CACHE_DIR_ENV, MODELS_DIR_ENV, Settings
+from codesearch.config import Settings
 from codesearch.embedding import onnx_backend
 from codesearch.embedding.batch import BatchEmbedder
-from codesearch.embedding.model import (
-    EmbeddingModel,
-    ModelLoadError,
-    ModelSpec,
-    Vectors,
-    load_model,
-)
-from codesearch.embedding.onnx_backend import (
-    OnnxInt8Model,
-    backend_model_id,
-    export_path,
-    load_onnx_int8,
-)
+from codesearch.embedding.onnx_backend import export_path, load_onnx_int8
+from codesearch.embedding.onnx_inference import OnnxInt8Encoder, physical_cores
+from codesearch.embedding.registry import load_encoder, vector_model_id
 from codesearch.embedding.text import PreparedText, TextPreparator
+from codesearch.embedding.torch_backend import TorchEncoder
+from codesearch.embedding.types import ModelLoadError, ModelSpec, Vectors
 from codesearch.entities import Entity
+from codesearch.locations import CACHE_DIR_ENV, MODELS_DIR_ENV
 from codesearch.store import SCHEMA_VERSION, Store, StoreMeta
 from codesearch.workspace import Workspace
 
@@ -65,7 +58,7 @@ TEXTS = _stdlib_functions()
 
 
 @pytest.fixture(scope="module")
-def spec(model: EmbeddingModel) -> ModelSpec:
+def spec(model: TorchEncoder) -> ModelSpec:
     return model.spec
 
 
@@ -75,7 +68,7 @@ def export_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def int8(spec: ModelSpec, export_base: Path) -> OnnxInt8Model:
+def int8(spec: ModelSpec, export_base: Path) -> OnnxInt8Encoder:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(CACHE_DIR_ENV, str(export_base))
         mp.delenv(MODELS_DIR_ENV, raising=False)
@@ -83,7 +76,7 @@ def int8(spec: ModelSpec, export_base: Path) -> OnnxInt8Model:
 
 
 @pytest.fixture(scope="module")
-def int8_vectors(int8: OnnxInt8Model) -> np.ndarray[Any, Any]:
+def int8_vectors(int8: OnnxInt8Encoder) -> np.ndarray[Any, Any]:
     return int8.encode(TEXTS)
 
 
@@ -92,7 +85,7 @@ def test_texts_are_real_functions() -> None:
     assert all(text.lstrip().startswith(("def ", "async def ")) for text in TEXTS)
 
 
-def test_export_lands_in_the_cache_folder(int8: OnnxInt8Model, export_base: Path) -> None:
+def test_export_lands_in_the_cache_folder(int8: OnnxInt8Encoder, export_base: Path) -> None:
     assert int8.exported
     assert int8.path.is_file()
     assert int8.path.parent.parent == export_base / "models"
@@ -100,7 +93,7 @@ def test_export_lands_in_the_cache_folder(int8: OnnxInt8Model, export_base: Path
 
 
 def test_vectors_are_unit_384d_and_close_to_torch(
-    int8: OnnxInt8Model, int8_vectors: np.ndarray[Any, Any], model: EmbeddingModel
+    int8: OnnxInt8Encoder, int8_vectors: np.ndarray[Any, Any], model: TorchEncoder
 ) -> None:
     assert int8.dimensions == model.dimensions == 384
     assert int8.max_tokens == model.max_tokens
@@ -113,7 +106,7 @@ def test_vectors_are_unit_384d_and_close_to_torch(
 
 
 def test_results_keep_the_callers_order(
-    int8: OnnxInt8Model, int8_vectors: np.ndarray[Any, Any]
+    int8: OnnxInt8Encoder, int8_vectors: np.ndarray[Any, Any]
 ) -> None:
     reordered = int8.encode(TEXTS[::-1], batch_size=7)[::-1]
     # Dynamic quantisation scales per batch, so other batch mates move a vector slightly.
@@ -128,7 +121,7 @@ def _entities(texts: list[str]) -> list[Entity]:
     ]
 
 
-def test_prepared_token_ids_give_the_vectors_of_the_prepared_text(int8: OnnxInt8Model) -> None:
+def test_prepared_token_ids_give_the_vectors_of_the_prepared_text(int8: OnnxInt8Encoder) -> None:
     """The pipeline hands the int8 model the ids it built while fitting the window; the
     vectors must be exactly those of the prepared text tokenised by the model."""
     prepared = TextPreparator(int8.tokenizer, int8.max_tokens, int8.model_id).prepare_many(
@@ -141,7 +134,7 @@ def test_prepared_token_ids_give_the_vectors_of_the_prepared_text(int8: OnnxInt8
     np.testing.assert_array_equal(from_ids, from_text)
 
 
-def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Model) -> None:
+def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Encoder) -> None:
     with pytest.raises(ValueError, match="token ids must number"):
         int8.encode_ids([[101, 102], []])
     with pytest.raises(ValueError, match="token ids must number"):
@@ -152,7 +145,7 @@ def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Model) -> None:
 class _CountingInt8:
     """The int8 model, counting which entry point the pipeline calls."""
 
-    def __init__(self, real: OnnxInt8Model) -> None:
+    def __init__(self, real: OnnxInt8Encoder) -> None:
         self.real = real
         self.model_id = real.model_id
         self.dimensions = real.dimensions
@@ -175,7 +168,7 @@ class _CountingInt8:
 
 
 def test_the_pipeline_embeds_from_token_ids_and_a_bad_row_fails_alone(
-    int8: OnnxInt8Model, tmp_path: Path
+    int8: OnnxInt8Encoder, tmp_path: Path
 ) -> None:
     counting = _CountingInt8(int8)
     entities = _entities(TEXTS[:6])
@@ -199,7 +192,7 @@ def test_the_pipeline_embeds_from_token_ids_and_a_bad_row_fails_alone(
 
 
 def test_sparing_a_core_gives_the_same_vectors_from_one_kept_session(
-    int8: OnnxInt8Model, spec: ModelSpec
+    int8: OnnxInt8Encoder, spec: ModelSpec
 ) -> None:
     """While files are parsed beside it, the model runs on one core fewer (a second
     session of the same file): the vectors must not change."""
@@ -216,10 +209,10 @@ def test_sparing_a_core_gives_the_same_vectors_from_one_kept_session(
     assert int8._narrow_session() is int8._narrow_session()  # made once, then kept
     one_core = load_onnx_int8(spec, threads=1)  # the cached export, one thread
     assert one_core._narrow_session() is one_core._session  # nothing narrower to run on
-    assert onnx_backend.physical_cores() >= 1
+    assert physical_cores() >= 1
 
 
-def test_the_pipeline_spares_a_core_only_when_asked(int8: OnnxInt8Model, tmp_path: Path) -> None:
+def test_the_pipeline_spares_a_core_only_when_asked(int8: OnnxInt8Encoder, tmp_path: Path) -> None:
     counting = _CountingInt8(int8)
     store = Store(tmp_path / "store", model_id=int8.model_id)
     store.set_meta(StoreMeta(SCHEMA_VERSION, int8.model_id, int8.dimensions))
@@ -230,16 +223,16 @@ def test_the_pipeline_spares_a_core_only_when_asked(int8: OnnxInt8Model, tmp_pat
     assert (counting.id_calls, counting.spare_core_calls) == (2, 1)
 
 
-def test_model_id_never_matches_torch(int8: OnnxInt8Model, model: EmbeddingModel) -> None:
+def test_model_id_never_matches_torch(int8: OnnxInt8Encoder, model: TorchEncoder) -> None:
     assert int8.model_id != model.model_id
     assert int8.model_id == model.model_id + "+onnx-int8"
-    assert backend_model_id(model.spec, "onnx-int8") == int8.model_id  # known before loading
-    assert backend_model_id(model.spec, "torch") == model.model_id
+    assert vector_model_id(model.spec, "onnx-int8") == int8.model_id  # known before loading
+    assert vector_model_id(model.spec, "torch") == model.model_id
     assert int8.name.endswith(" (onnx-int8)")
 
 
 def test_second_load_reuses_the_export(
-    int8: OnnxInt8Model,
+    int8: OnnxInt8Encoder,
     int8_vectors: np.ndarray[Any, Any],
     spec: ModelSpec,
     export_base: Path,
@@ -262,7 +255,7 @@ def test_second_load_reuses_the_export(
 
 
 def test_cached_load_says_nothing_on_stderr(
-    int8: OnnxInt8Model, export_base: Path, tmp_path: Path
+    int8: OnnxInt8Encoder, export_base: Path, tmp_path: Path
 ) -> None:
     """`codesearch index` in a fresh process on the cached export, over code far longer
     than the window: it is cut silently (a tokenizer warning there lands in the user's
@@ -295,7 +288,7 @@ def _fake_export(good: Path, calls: list[Path]) -> Any:
 
 
 def test_corrupt_cached_file_is_replaced(
-    int8: OnnxInt8Model,
+    int8: OnnxInt8Encoder,
     spec: ModelSpec,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -315,7 +308,7 @@ def test_corrupt_cached_file_is_replaced(
 
 
 def test_export_of_another_model_is_not_reused(
-    int8: OnnxInt8Model,
+    int8: OnnxInt8Encoder,
     spec: ModelSpec,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -334,17 +327,17 @@ def test_export_of_another_model_is_not_reused(
     assert calls == [target]
 
 
-def test_load_model_dispatches_and_caches_per_backend(
-    int8: OnnxInt8Model, model: EmbeddingModel, export_base: Path, monkeypatch: pytest.MonkeyPatch
+def test_load_encoder_dispatches_and_caches_per_backend(
+    int8: OnnxInt8Encoder, model: TorchEncoder, export_base: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(CACHE_DIR_ENV, str(export_base))
     monkeypatch.delenv(MODELS_DIR_ENV, raising=False)
-    first = load_model(model.spec, backend="onnx-int8")
-    assert isinstance(first, OnnxInt8Model)
-    assert load_model(model.spec, backend="onnx-int8") is first
-    assert load_model(model.spec) is model
-    with pytest.raises(ModelLoadError, match="unknown model backend"):
-        load_model(model.spec, backend="tensorflow")
+    first = load_encoder(model.spec, backend="onnx-int8")
+    assert isinstance(first, OnnxInt8Encoder)
+    assert load_encoder(model.spec, backend="onnx-int8") is first
+    assert load_encoder(model.spec, backend="torch") is model
+    with pytest.raises(ModelLoadError, match="unknown model backend 'tensorflow'"):
+        load_encoder(model.spec, backend="tensorflow")
 
 
 def test_missing_onnxruntime_says_what_to_install(
@@ -355,21 +348,11 @@ def test_missing_onnxruntime_says_what_to_install(
         load_onnx_int8(spec)
 
 
-def test_models_dir_variable_wins_over_the_cache_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "stores"))
-    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path / "models"))
-    assert onnx_backend.models_cache_dir() == tmp_path / "models"
-    monkeypatch.delenv(MODELS_DIR_ENV)
-    assert onnx_backend.models_cache_dir() == tmp_path / "stores" / "models"
-
-
 def test_int8_is_the_default_backend(spec: ModelSpec) -> None:
     """The shipped default: same quality within 0.1 MRR@10 point, about twice as fast."""
     assert Settings().backend == "onnx-int8"
     workspace = Workspace(Path(__file__).parent.parent / "fixtures" / "workspace")
-    assert workspace.model_id == backend_model_id(spec, "onnx-int8")
+    assert workspace.model_id == vector_model_id(spec, "onnx-int8")
     assert workspace.model_name == "all-MiniLM-L6-v2 (onnx-int8)"
 
 

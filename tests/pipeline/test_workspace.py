@@ -12,14 +12,15 @@ from tests.support.fakes import FakeEncoder
 
 from codesearch import workspace
 from codesearch.config import Settings
-from codesearch.embedding.model import EmbeddingModel, Vectors
+from codesearch.embedding.torch_backend import TorchEncoder
+from codesearch.embedding.types import Vectors
 from codesearch.search import SearchFilters
 from codesearch.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
 
-def open_ws(root: Path, model: EmbeddingModel, **settings: object) -> Workspace:
+def open_ws(root: Path, model: TorchEncoder, **settings: object) -> Workspace:
     return Workspace(root, Settings(**settings), encoder=model).open()  # type: ignore[arg-type]
 
 
@@ -28,7 +29,7 @@ def names(ws: Workspace, query: str, limit: int = 5) -> list[str]:
 
 
 def test_cold_then_unchanged_reindex_parses_and_embeds_nothing(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     with open_ws(workspace_copy, model) as ws:
         cold = ws.index()
@@ -44,7 +45,7 @@ def test_cold_then_unchanged_reindex_parses_and_embeds_nothing(
 
 
 def test_editing_one_function_re_embeds_exactly_that_function(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     target = workspace_copy / "uploader" / "upload.py"
     with open_ws(workspace_copy, model) as ws:
@@ -58,7 +59,7 @@ def test_editing_one_function_re_embeds_exactly_that_function(
 
 
 def test_inserting_lines_above_functions_embeds_nothing(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     target = workspace_copy / "uploader" / "upload.py"
     with open_ws(workspace_copy, model) as ws:
@@ -71,7 +72,7 @@ def test_inserting_lines_above_functions_embeds_nothing(
 
 
 def test_renamed_and_duplicated_files_embed_nothing(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     with open_ws(workspace_copy, model) as ws:
         before = ws.index()
@@ -84,7 +85,7 @@ def test_renamed_and_duplicated_files_embed_nothing(
 
 
 def test_deleted_files_and_entities_disappear_from_results(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     with open_ws(workspace_copy, model) as ws:
         ws.index()
@@ -102,15 +103,15 @@ def test_deleted_files_and_entities_disappear_from_results(
 
 
 def test_changing_the_model_re_embeds_everything(
-    workspace_copy: Path, model: EmbeddingModel, tmp_path: Path
+    workspace_copy: Path, model: TorchEncoder, tmp_path: Path
 ) -> None:
-    from codesearch.embedding.model import load_model
+    from codesearch.embedding.registry import load_encoder
 
     with open_ws(workspace_copy, model) as ws:
         first = ws.index()
     other_dir = tmp_path / "other-minilm"
     other_dir.symlink_to(Path(model.spec.source), target_is_directory=True)
-    other = load_model(str(other_dir))
+    other = load_encoder(str(other_dir), backend="torch")
     assert other.model_id != model.model_id
     with Workspace(workspace_copy, Settings(), encoder=other).open() as ws:
         assert ws.entity_count == 0  # the old model's vectors are not mixed in
@@ -118,7 +119,7 @@ def test_changing_the_model_re_embeds_everything(
         assert summary.embedded == first.entities
 
 
-def test_filters_and_similar(workspace_copy: Path, model: EmbeddingModel) -> None:
+def test_filters_and_similar(workspace_copy: Path, model: TorchEncoder) -> None:
     with open_ws(workspace_copy, model) as ws:
         ws.index()
         go_only = ws.search("cache lookup", filters=SearchFilters(language="go"))
@@ -132,7 +133,7 @@ def test_filters_and_similar(workspace_copy: Path, model: EmbeddingModel) -> Non
 
 
 def test_bad_files_are_recorded_per_file_and_others_still_index(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     (workspace_copy / "bad_utf8.py").write_bytes(b"def f():\n    return '\xff\xfe'\n")
     (workspace_copy / "binary.py").write_bytes(b"\x00\x01\x02 binary")
@@ -153,7 +154,7 @@ def test_bad_files_are_recorded_per_file_and_others_still_index(
 
 
 def test_store_lives_outside_the_workspace_and_is_private(
-    workspace_copy: Path, model: EmbeddingModel, isolated_cache: Path
+    workspace_copy: Path, model: TorchEncoder, isolated_cache: Path
 ) -> None:
     with open_ws(workspace_copy, model) as ws:
         ws.index()
@@ -163,7 +164,7 @@ def test_store_lives_outside_the_workspace_and_is_private(
 
 
 def test_warm_start_uses_the_snapshot_only_when_it_is_current(
-    workspace_copy: Path, model: EmbeddingModel
+    workspace_copy: Path, model: TorchEncoder
 ) -> None:
     with open_ws(workspace_copy, model) as ws:
         ws.index()

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.quality.regression import PROJECT, slice_mrr
 
 from codesearch.config import Settings
-from codesearch.embedding.batch import Encoder
+from codesearch.embedding.types import Encoder
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,8 @@ from tests.reliability.support import child_env, run_cli
 from tests.support.fakes import FakeEncoder
 
 from codesearch.config import Settings
-from codesearch.store import SCHEMA_VERSION, Store, StoreMeta, workspace_store_dir
+from codesearch.locations import workspace_store_dir
+from codesearch.store import SCHEMA_VERSION, Store, StoreMeta
 from codesearch.workspace import Workspace
 
 DB = "cache.db"

@@ -51,7 +51,8 @@ from tests.reliability.support import (
 )
 
 from codesearch.config import Settings
-from codesearch.store import Store, workspace_store_dir
+from codesearch.locations import workspace_store_dir
+from codesearch.store import Store
 from codesearch.workspace import Workspace
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from tests.reliability.rawlsp import RawServer
 from tests.reliability.support import Snapshot, child_env, snapshot
 
 from codesearch.config import Settings
-from codesearch.store import workspace_store_dir
+from codesearch.locations import workspace_store_dir
 from codesearch.workspace import Workspace
 
 pytestmark = pytest.mark.slow

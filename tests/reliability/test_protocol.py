@@ -19,7 +19,7 @@ import pytest
 from tests.reliability.rawlsp import RawServer, encode, frame
 from tests.reliability.support import FIXTURE, child_env, snapshot
 
-from codesearch.store import workspace_store_dir
+from codesearch.locations import workspace_store_dir
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ import pytest
 from tests.reliability.rawlsp import RawServer
 from tests.reliability.support import CLI, FIXTURE, REPO
 
-from codesearch.store import workspace_store_dir
+from codesearch.locations import workspace_store_dir
 
 pytestmark = pytest.mark.slow
 

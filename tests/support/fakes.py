@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from codesearch.embedding.model import Vectors
+from codesearch.embedding.types import Vectors
 
 _WORD = re.compile(r"\S+")
 
@@ -27,7 +28,7 @@ class WhitespaceTokenizer:
 
 
 class FakeEncoder:
-    """Hashes words into a small unit vector; records every text it was asked to encode."""
+    """Hashes words (or token ids) into a small unit vector; records every call."""
 
     def __init__(
         self, dimensions: int = 32, model_id: str = "fake-model", fail_on: str = ""
@@ -36,6 +37,8 @@ class FakeEncoder:
         self._model_id = model_id
         self.fail_on = fail_on
         self.calls: list[list[str]] = []
+        self.id_calls: list[list[tuple[int, ...]]] = []
+        self.spare_core_calls = 0
         self.tokenizer = WhitespaceTokenizer()
 
     @property
@@ -45,6 +48,10 @@ class FakeEncoder:
     @property
     def dimensions(self) -> int:
         return self._dimensions
+
+    @property
+    def name(self) -> str:
+        return self._model_id
 
     @property
     def max_tokens(self) -> int:
@@ -58,9 +65,24 @@ class FakeEncoder:
         self.calls.append(list(texts))
         if self.fail_on and any(self.fail_on in t for t in texts):
             raise RuntimeError(f"cannot embed text containing {self.fail_on!r}")
-        out = np.zeros((len(texts), self._dimensions), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
+        return self._hash_rows([_WORD.findall(text.lower()) for text in texts])
+
+    def encode_ids(
+        self, ids: Sequence[Sequence[int]], batch_size: int = 32, *, spare_core: bool = False
+    ) -> Vectors:
+        """Vectors from token ids, as a real model's `encode_ids`: rows outside the window
+        are refused; each id counts as a word, so equal ids give equal vectors."""
+        self.id_calls.append([tuple(row) for row in ids])
+        self.spare_core_calls += spare_core
+        for row in ids:
+            if not 0 < len(row) <= self.max_tokens:
+                raise ValueError(f"token ids must number 1 to {self.max_tokens}, not {len(row)}")
+        return self._hash_rows([[str(i) for i in row] for row in ids])
+
+    def _hash_rows(self, rows: Sequence[Iterable[str]]) -> Vectors:
+        out = np.zeros((len(rows), self._dimensions), dtype=np.float32)
+        for i, words in enumerate(rows):
+            for word in words:
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
                 out[i, h % self._dimensions] += 1.0
             norm = np.linalg.norm(out[i])

@@ -15,33 +15,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from codesearch.embedding.model import Vectors
 from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
+from codesearch.embedding.types import Encoder, Vectors
 from codesearch.entities import Entity
 
 log = logging.getLogger(__name__)
-
-
-class Encoder(Protocol):
-    """What BatchEmbedder needs of a model (the real one, or a fake in unit tests)."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    @property
-    def dimensions(self) -> int: ...
-
-    @property
-    def max_tokens(self) -> int: ...
-
-    @property
-    def tokenizer(self) -> Any: ...
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> Vectors: ...
-
-    # An encoder may also offer `encode_ids(ids, batch_size, *, spare_core=False)`: vectors
-    # for texts given as the model's token ids (PreparedText.ids), optionally on one core
-    # fewer; BatchEmbedder then uses it.
 
 
 class VectorCache(Protocol):
@@ -70,10 +48,6 @@ class BatchResult:
 
 
 ProgressCallback = Callable[[int, int], None]  # (embedded so far, to embed in total)
-
-
-class Cancelled(Exception):
-    pass
 
 
 class BatchEmbedder:
@@ -215,12 +189,11 @@ class BatchEmbedder:
         return vectors, errors
 
     def _encode(self, items: list[PreparedText], spare_core: bool) -> Vectors:
-        """The model's vectors, from the prepared token ids when the model takes them."""
-        encode_ids = getattr(self.encoder, "encode_ids", None)
-        if encode_ids is not None and all(item.ids is not None for item in items):
-            ids = [item.ids for item in items]
-            vectors: Vectors = encode_ids(ids, batch_size=self.batch_size, spare_core=spare_core)
-            return vectors
+        """The model's vectors, from the prepared token ids when the preparator built them
+        (a tokenizer with a Rust core), else from the text."""
+        ids = [item.ids for item in items if item.ids is not None]
+        if len(ids) == len(items):
+            return self.encoder.encode_ids(ids, batch_size=self.batch_size, spare_core=spare_core)
         return self.encoder.encode([item.text for item in items], batch_size=self.batch_size)
 
     def _check(self, matrix: Vectors, count: int) -> tuple[list[Vectors | None], list[str | None]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.embedding.model import Vectors
+from codesearch.embedding.types import Vectors
 from codesearch.store import EntityRecord
 
 BM25_K1 = 1.2

@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 
 from codesearch import __version__
 from codesearch.config import Settings, parse_settings
-from codesearch.embedding.model import ModelLoadError
+from codesearch.embedding.types import DEFAULT_MODEL_NAME, ModelLoadError
 from codesearch.index.scan import IgnoreRules
 from codesearch.lsp import commands, framing
 from codesearch.lsp.convert import hit_to_json, hit_to_symbol, uri_to_path
@@ -117,7 +117,7 @@ class CodesearchServer(LanguageServer):
     def status_payload(self) -> dict[str, Any]:
         if self.service is None:
             return ServiceStatus(
-                "starting", 0, 0, 0, 0, 0, self.settings.model or "all-MiniLM-L6-v2", None
+                "starting", 0, 0, 0, 0, 0, self.settings.model or DEFAULT_MODEL_NAME, None
             ).to_json()
         return self.service.status().to_json()
 

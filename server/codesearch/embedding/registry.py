@@ -1,0 +1,78 @@
+"""The model registry: which backends exist, what identity their vectors carry, and the one
+loaded encoder per (model identity, backend) in this process.
+
+Adding a backend is one module that provides a loader and a model-id function (see
+torch_backend, onnx_backend) and one entry in BACKENDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from codesearch.embedding.onnx_backend import load_onnx_int8
+from codesearch.embedding.onnx_inference import onnx_int8_model_id
+from codesearch.embedding.resolve import resolve_model
+from codesearch.embedding.torch_backend import load_torch, torch_model_id
+from codesearch.embedding.types import Encoder, ModelLoadError, ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How one backend loads a model, and the identity of its vectors."""
+
+    # (spec, threads; 0 = the runtime's default) -> the loaded encoder; raises ModelLoadError
+    load: Callable[[ModelSpec, int], Encoder]
+    # the model id its vectors carry, known without loading anything (checked against a store)
+    model_id: Callable[[ModelSpec], str]
+
+
+BACKENDS: dict[str, Backend] = {
+    "onnx-int8": Backend(load_onnx_int8, onnx_int8_model_id),
+    "torch": Backend(load_torch, torch_model_id),
+}
+BACKEND_NAMES = tuple(BACKENDS)
+
+
+def _backend(name: str) -> Backend:
+    found = BACKENDS.get(name)
+    if found is None:
+        raise ModelLoadError(f"unknown model backend {name!r} (one of {', '.join(BACKENDS)})")
+    return found
+
+
+def vector_model_id(spec: ModelSpec, backend: str) -> str:
+    """The model id that `backend`'s vectors of `spec` carry, known without loading."""
+    return _backend(backend).model_id(spec)
+
+
+_loaded: dict[tuple[str, str], Encoder] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_encoder(spec: str | ModelSpec = "", *, backend: str, threads: int = 0) -> Encoder:
+    """The encoder a setting names, loaded once per (model identity, backend).
+
+    `spec` is a ModelSpec or a model setting ("" = the packaged default). Raises
+    ModelLoadError with what was tried and what to fix.
+    """
+    resolved = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
+    entry = _backend(backend)
+    key = (resolved.model_id, backend)
+    with _loaded_lock:
+        if key not in _loaded:
+            encoder = entry.load(resolved, threads)
+            # tools and tests wait for this line: every backend writes it the same way
+            log.info(
+                "loaded model %s (%d dimensions, %d-token window, %s)",
+                encoder.name,
+                encoder.dimensions,
+                encoder.max_tokens,
+                f"{threads} threads" if threads > 0 else "default threads",
+            )
+            _loaded[key] = encoder
+        return _loaded[key]
