@@ -28,6 +28,17 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ModelSpec, int]]:
     return calls
 
 
+def test_each_threads_setting_loads_its_own_encoder(loads: list[tuple[ModelSpec, int]]) -> None:
+    """Bug: the registry was keyed by model alone, so a changed `threads` setting got the
+    encoder loaded first, on the old thread count."""
+    one = load_encoder(SPEC, backend="fake", threads=1)
+    two = load_encoder(SPEC, backend="fake", threads=2)
+    assert one is not two
+    assert loads == [(SPEC, 1), (SPEC, 2)]
+    assert load_encoder(SPEC, backend="fake", threads=1) is one  # loaded once per key
+    assert len(loads) == 2
+
+
 def test_the_model_id_is_known_without_loading(loads: list[tuple[ModelSpec, int]]) -> None:
     assert vector_model_id(SPEC, "fake") == "tiny:0123+fake"
     assert loads == []

@@ -1,5 +1,9 @@
 """The model registry: which backends exist, what identity their vectors carry, and the one
-loaded encoder per (model identity, backend) in this process.
+loaded encoder per (model identity, backend, threads) in this process.
+
+Everything that changes the loaded model is in the key: a second workspace with the same
+settings shares the first one's encoder, and a changed `threads` setting gets an encoder that
+runs on that many threads instead of the one loaded before.
 
 Adding a backend is one module that provides a loader and a model-id function (see
 torch_backend, onnx_backend) and one entry in BACKENDS.
@@ -50,19 +54,19 @@ def vector_model_id(spec: ModelSpec, backend: str) -> str:
     return _backend(backend).model_id(spec)
 
 
-_loaded: dict[tuple[str, str], Encoder] = {}
+_loaded: dict[tuple[str, str, int], Encoder] = {}
 _loaded_lock = threading.Lock()
 
 
 def load_encoder(spec: str | ModelSpec = "", *, backend: str, threads: int = 0) -> Encoder:
-    """The encoder a setting names, loaded once per (model identity, backend).
+    """The encoder a setting names, loaded once per (model identity, backend, threads).
 
     `spec` is a ModelSpec or a model setting ("" = the packaged default). Raises
     ModelLoadError with what was tried and what to fix.
     """
     resolved = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
     entry = _backend(backend)
-    key = (resolved.model_id, backend)
+    key = (resolved.model_id, backend, threads)
     with _loaded_lock:
         if key not in _loaded:
             encoder = entry.load(resolved, threads)
