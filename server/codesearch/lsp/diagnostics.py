@@ -11,7 +11,7 @@ from codesearch.lsp.convert import path_to_uri, problem_diagnostics
 from codesearch.workspace import FileProblem
 
 if TYPE_CHECKING:
-    from codesearch.lsp.server import CodesearchServer
+    from codesearch.lsp.language_server import CodesearchServer
 
 
 class DiagnosticsPublisher:

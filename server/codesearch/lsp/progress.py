@@ -12,7 +12,7 @@ from lsprotocol import types
 from codesearch.service import ProgressEvent
 
 if TYPE_CHECKING:
-    from codesearch.lsp.server import CodesearchServer
+    from codesearch.lsp.language_server import CodesearchServer
 
 log = logging.getLogger(__name__)
 CREATE_TIMEOUT_S = 5.0
