@@ -1,5 +1,6 @@
 """Files generated from the contract: the extension's TypeScript copy, the parts of its
-manifest that describe settings and activation, and PROTOCOL.md's tables.
+manifest that describe settings and activation, PROTOCOL.md's tables and the extension
+README's settings table.
 
 `python -m codesearch.contract_files` (or `make contract`) writes them; `--check` exits 1
 naming each stale file. tests/unit/test_contract.py runs the same comparison.
@@ -25,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TS_PATH = Path("vscode-extension/src/logic/contract.ts")
 MANIFEST_PATH = Path("vscode-extension/package.json")
 PROTOCOL_PATH = Path("server/codesearch/lsp/PROTOCOL.md")
+EXTENSION_README_PATH = Path("vscode-extension/README.md")
 GENERATED_BY = "`make contract` (python -m codesearch.contract_files)"
 
 
@@ -280,24 +282,42 @@ def commands_section() -> str:
     return "\n".join(lines[1:])
 
 
+def extension_settings_table() -> str:
+    rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for spec in SETTINGS:
+        key = f"{contract.CONFIG_SECTION}.{spec.key}"
+        rows.append(f"| `{key}` | `{json.dumps(spec.default)}` | {_md_cell(spec.description)} |")
+    return "\n".join(rows)
+
+
 def _section(name: str) -> re.Pattern[str]:
     return re.compile(
         rf"(<!-- contract:{name} .*?-->\n)(.*?)(<!-- /contract:{name} -->)", re.DOTALL
     )
 
 
-def render_protocol(current: str) -> str:
+def _fill_sections(path: Path, current: str, sections: dict[str, str]) -> str:
+    """`current` with the text between each `<!-- contract:NAME -->` pair replaced."""
     text = current
-    for name, body in (
-        ("settings", settings_table()),
-        ("status", status_block()),
-        ("commands", commands_section()),
-    ):
+    for name, body in sections.items():
         match = _section(name).search(text)
         if match is None:
-            raise ValueError(f"{PROTOCOL_PATH} lacks the <!-- contract:{name} --> markers")
+            raise ValueError(f"{path} lacks the <!-- contract:{name} --> markers")
         text = text[: match.start(2)] + body + "\n" + text[match.end(2) :]
     return text
+
+
+def render_protocol(current: str) -> str:
+    sections = {
+        "settings": settings_table(),
+        "status": status_block(),
+        "commands": commands_section(),
+    }
+    return _fill_sections(PROTOCOL_PATH, current, sections)
+
+
+def render_extension_readme(current: str) -> str:
+    return _fill_sections(EXTENSION_README_PATH, current, {"settings": extension_settings_table()})
 
 
 # -- all of them -----------------------------------------------------------------------------
@@ -305,10 +325,12 @@ def generated_files(root: Path = REPO_ROOT) -> list[GeneratedFile]:
     """What each generated file should hold, given the current contract."""
     manifest = (root / MANIFEST_PATH).read_text(encoding="utf-8")
     protocol = (root / PROTOCOL_PATH).read_text(encoding="utf-8")
+    readme = (root / EXTENSION_README_PATH).read_text(encoding="utf-8")
     return [
         GeneratedFile(TS_PATH, render_typescript()),
         GeneratedFile(MANIFEST_PATH, render_manifest(manifest)),
         GeneratedFile(PROTOCOL_PATH, render_protocol(protocol)),
+        GeneratedFile(EXTENSION_README_PATH, render_extension_readme(readme)),
     ]
 
 
