@@ -40,7 +40,3 @@ class DiagnosticsPublisher:
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
                 )
                 del self._published[uri]
-
-    @property
-    def uris(self) -> list[str]:
-        return list(self._published)
