@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 FOLDER ?= tests/fixtures/workspace
 QUERY  ?= retry failed uploads
 
-.PHONY: search test test-python test-extension check clean
+.PHONY: search test test-python test-extension check contract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test-extension: $(STAMP) node_modules/.installed
 	npm run --silent build
 	npm run --silent test:unit
 	CODESEARCH_PYTHON=$(abspath $(PY)) npm run --silent test:e2e
+
+## The files generated from the client/server contract (server/codesearch/contract.py and
+## config.SETTINGS): the extension's src/logic/contract.ts, its manifest's settings and
+## activation, PROTOCOL.md's tables. tests/unit/test_contract.py fails when one is stale.
+contract: $(STAMP)
+	$(PY) -m codesearch.contract_files
 
 ## Static checks: ruff, formatting, mypy, TypeScript and eslint.
 check: $(STAMP) node_modules/.installed

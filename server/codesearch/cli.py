@@ -34,10 +34,12 @@ from codesearch.config import (
     DEFAULT_BACKEND,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_FILE_SIZE,
+    LOG_LEVELS,
     Settings,
 )
 from codesearch.embedding.registry import BACKEND_NAMES
 from codesearch.embedding.types import ModelLoadError
+from codesearch.entities import ENTITY_KINDS
 from codesearch.search import Hit, SearchFilters
 from codesearch.store import StoreError
 from codesearch.workspace import IndexProgress, IndexSummary, Workspace
@@ -105,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", type=Path, default=Path("."))
     p.add_argument("--limit", type=_positive, default=10)
     p.add_argument("--language")
-    p.add_argument("--kind", choices=["function", "method", "class"])
+    p.add_argument("--kind", choices=ENTITY_KINDS)
     p.add_argument("--glob", help="only paths matching this glob")
     p.add_argument("--no-update", action="store_true", help="search the index as it is")
     p.add_argument("--json", action="store_true")
@@ -126,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the language server (stdio)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-level", default="info", choices=LOG_LEVELS)
     return parser
 
 

@@ -1,12 +1,18 @@
-"""Typed settings with defaults; invalid values become clear messages, never crashes."""
+"""Typed settings with defaults; invalid values become clear messages, never crashes.
+
+`SETTINGS` declares every `codesearch.*` setting once (key, type, default, description,
+scope, limits). The parsing table below is derived from it, and so are the VS Code
+manifest's `contributes.configuration`, the extension's defaults and PROTOCOL.md's table
+(`make contract` writes them; tests/unit/test_contract.py fails when one is stale).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from codesearch.embedding.registry import BACKEND_NAMES
 from codesearch.locations import CACHE_DIR_ENV
@@ -17,11 +23,153 @@ MODEL_ENV = "CODESEARCH_MODEL"
 # int8 is the default: about twice the fp32 throughput on CPU for the same search quality
 # (pooled MRR@10 0.613 against 0.614 on benchmarks/quality).
 DEFAULT_BACKEND = "onnx-int8"
+LOG_LEVELS = ("error", "warning", "info", "debug")  # `codesearch serve --log-level`
+
+SettingType = Literal["boolean", "string", "integer", "array"]
+SettingScope = Literal["application", "machine", "machine-overridable", "window", "resource"]
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One `codesearch.<key>` setting, as the editor shows it and the server reads it.
+
+    `field` names the `Settings` attribute the server fills from it; a spec without one is
+    read by the editor extension only (its interpreter, its log level), and changing such a
+    setting restarts the server.
+    """
+
+    key: str  # camelCase, dotted below "codesearch."
+    type: SettingType
+    default: Any
+    description: str  # Markdown, one paragraph
+    scope: SettingScope
+    field: str | None = None
+    enum: tuple[str, ...] = ()
+    enum_descriptions: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def read_by_server(self) -> bool:
+        return self.field is not None
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "enable",
+        "boolean",
+        True,
+        "Index the workspace and answer searches. When off, the server stays idle and "
+        "searches return nothing.",
+        "window",
+        field="enable",
+    ),
+    SettingSpec(
+        "model",
+        "string",
+        "",
+        "Embedding model: a sentence-transformers model name or a local path. Empty uses the "
+        "packaged all-MiniLM-L6-v2 (offline). A hub name is downloaded once by the server.",
+        "window",
+        field="model",
+    ),
+    SettingSpec(
+        "exclude",
+        "array",
+        [],
+        "Extra gitignore-style globs of files and folders to leave out of the index, for "
+        "example `generated/**` or `*.min.js`. `.gitignore` rules already apply.",
+        "resource",
+        field="exclude",
+    ),
+    SettingSpec(
+        "maxFileSize",
+        "integer",
+        DEFAULT_MAX_FILE_SIZE,
+        "Files larger than this many bytes are skipped (counted in the status, not reported "
+        "as problems).",
+        "resource",
+        field="max_file_size",
+        minimum=1024,
+        maximum=1 << 31,
+    ),
+    SettingSpec(
+        "batchSize",
+        "integer",
+        DEFAULT_BATCH_SIZE,
+        "Number of functions and classes embedded per model call. Smaller values use less "
+        "memory; larger ones can be faster.",
+        "window",
+        field="batch_size",
+        minimum=1,
+        maximum=4096,
+    ),
+    SettingSpec(
+        "storeDir",
+        "string",
+        "",
+        "Base folder for the index stores (one per workspace folder). Empty uses the user "
+        "cache folder, so nothing is written into your repository.",
+        "machine-overridable",
+        field="store_dir",
+    ),
+    SettingSpec(
+        "threads",
+        "integer",
+        0,
+        "CPU threads used for embedding. 0 uses all cores.",
+        "machine-overridable",
+        field="threads",
+        minimum=0,
+        maximum=1024,
+    ),
+    SettingSpec(
+        "backend",
+        "string",
+        DEFAULT_BACKEND,
+        "Inference backend for embedding. `onnx-int8` uses an int8-quantised model that the "
+        "server exports once, locally, from the packaged weights (about 10 s the first time, "
+        "then cached in the user cache folder; no network): roughly twice the embedding speed "
+        "at the same search quality. `torch` runs the fp32 model unchanged. Changing it "
+        "re-embeds the workspace (vectors of different backends are not mixed).",
+        "window",
+        field="backend",
+        enum=BACKEND_NAMES,
+        enum_descriptions=(
+            "ONNX Runtime with the int8-quantised model: roughly twice the embedding speed on "
+            "the CPU at the same search quality.",
+            "PyTorch with the fp32 model, unchanged.",
+        ),
+    ),
+    SettingSpec(
+        "server.pythonPath",
+        "string",
+        "",
+        "Python interpreter (3.10 or newer) that runs the Codesearch language server. Empty "
+        "uses the active environment of the Python extension when it is installed, else "
+        "`python3` on the PATH. Changing it restarts the server.",
+        "machine-overridable",
+    ),
+    SettingSpec(
+        "logLevel",
+        "string",
+        "info",
+        "Log level of the language server (its `--log-level`); the logs appear in the "
+        "**Codesearch** output channel. Changing it restarts the server.",
+        "window",
+        enum=LOG_LEVELS,
+    ),
+)
+SERVER_SETTINGS: tuple[SettingSpec, ...] = tuple(s for s in SETTINGS if s.read_by_server)
+CLIENT_SETTINGS: tuple[SettingSpec, ...] = tuple(s for s in SETTINGS if not s.read_by_server)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a user may tune. Empty strings mean "use the default"."""
+    """Everything a user may tune. Empty strings mean "use the default".
+
+    The defaults equal those of `SETTINGS` (tests/unit/test_contract.py checks it).
+    """
 
     enable: bool = True
     model: str = ""
@@ -42,7 +190,9 @@ class Settings:
         )
 
 
-# camelCase key (LSP / VS Code) -> (field name, validator)
+Validator = Callable[[Any], Any]
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -67,7 +217,7 @@ def _globs(value: Any) -> tuple[str, ...]:
     raise ValueError("must be a list of glob strings")
 
 
-def _int_range(low: int, high: int) -> Any:
+def _int_range(low: int, high: int) -> Validator:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"must be a whole number between {low} and {high}")
@@ -81,25 +231,36 @@ def _int_range(low: int, high: int) -> Any:
     return check
 
 
-def _backend(value: Any) -> str:
-    if isinstance(value, str) and value.strip() in BACKEND_NAMES:
-        return value.strip()
-    raise ValueError(f"must be one of {', '.join(BACKEND_NAMES)}")
+def _one_of(choices: tuple[str, ...]) -> Validator:
+    def check(value: Any) -> str:
+        if isinstance(value, str) and value.strip() in choices:
+            return value.strip()
+        raise ValueError(f"must be one of {', '.join(choices)}")
+
+    return check
 
 
-_FIELDS: dict[str, tuple[str, Any]] = {
-    "enable": ("enable", _bool),
-    "model": ("model", _str),
-    "exclude": ("exclude", _globs),
-    "maxFileSize": ("max_file_size", _int_range(1024, 1 << 31)),
-    "batchSize": ("batch_size", _int_range(1, 4096)),
-    "storeDir": ("store_dir", _str),
-    "threads": ("threads", _int_range(0, 1024)),
-    "backend": ("backend", _backend),
+def validator_for(spec: SettingSpec) -> Validator:
+    """The check that turns a client value of this setting into its `Settings` value."""
+    if spec.type == "boolean":
+        return _bool
+    if spec.type == "array":
+        return _globs
+    if spec.type == "integer":
+        low = spec.minimum if spec.minimum is not None else -(1 << 63)
+        high = spec.maximum if spec.maximum is not None else 1 << 63
+        return _int_range(low, high)
+    return _one_of(spec.enum) if spec.enum else _str
+
+
+# camelCase key (LSP / VS Code) -> (field name, validator), derived from SETTINGS
+_FIELDS: dict[str, tuple[str, Validator]] = {
+    spec.key: (spec.field, validator_for(spec)) for spec in SERVER_SETTINGS if spec.field
 }
 _SNAKE = {name: key for key, (name, _) in _FIELDS.items()}
-# keys the VS Code extension sends for itself; accepted silently
-_CLIENT_ONLY = {"server", "logLevel", "trace"}
+# top-level keys of the `codesearch` section that the editor reads for itself; accepted
+# silently ("server" holds server.pythonPath; "trace" is the language client's own)
+_CLIENT_ONLY = {spec.key.split(".", 1)[0] for spec in CLIENT_SETTINGS} | {"trace"}
 
 
 def parse_settings(raw: Any) -> tuple[Settings, list[str]]:

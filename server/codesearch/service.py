@@ -42,6 +42,7 @@ class ServiceStatus:
     last_error: str | None
     progress: tuple[int, int] | None = None
     embedded_total: int = 0  # entities sent to the model since the service started
+    paused: bool = False  # pause() until resume(): nothing is embedded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class ServiceStatus:
                 {"done": self.progress[0], "total": self.progress[1]} if self.progress else None
             ),
             "embeddedTotal": self.embedded_total,
+            "paused": self.paused,
         }
 
 
@@ -182,6 +184,7 @@ class IndexService:
     def pause(self) -> None:
         self._paused.set()
         self._cancel.set()
+        self._notify_status(force=True)
 
     def resume(self) -> None:
         self._paused.clear()
@@ -272,6 +275,7 @@ class IndexService:
             self._last_error,
             self._progress,
             self._embedded_total,
+            self._paused.is_set(),
         )
 
     def wait_idle(self, timeout: float = 60.0) -> bool:

@@ -36,6 +36,9 @@ const python =
   [path.join(repo, '.venv', 'bin', 'python'), '/tmp/venv0/bin/python'].find((p) => fs.existsSync(p)) ||
   'python3';
 
+/** The default keybinding of Codesearch: Search (package.json `keybindings`), as Playwright types it. */
+const SEARCH_KEY = 'Control+Shift+Alt+F';
+
 /** Budget for everything after the install, and per-step waits. */
 const RUN_BUDGET_MS = 8 * 60_000;
 const T = {
@@ -319,6 +322,33 @@ async function runCommand(title) {
   await row.click();
 }
 
+/** Whether the command palette lists a command with this title (after typing all of it). */
+async function paletteHas(title) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: T.ui });
+  await input.fill(`>${title}`);
+  await sleep(700); // let the list settle
+  const rows = await quickInputRows();
+  await page.keyboard.press('Escape');
+  return rows.some((r) => r.includes(title));
+}
+
+/** The "Codesearch" output channel as VS Code has written it so far (client and server log). */
+function codesearchLog(userData) {
+  const logs = path.join(userData, 'logs');
+  if (!fs.existsSync(logs)) {
+    return '';
+  }
+  return fs
+    .readdirSync(logs, { recursive: true })
+    .map((f) => path.join(logs, String(f)))
+    .filter((f) => /Codesearch\.log$/.test(f))
+    .map((f) => fs.readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
 async function activeTab() {
   return page.evaluate(() => {
     const tab = document.querySelector('.editor-group-container.active .tabs-container .tab.active');
@@ -344,11 +374,23 @@ function lineOf(file, needle) {
   return i + 1;
 }
 
-/** Opens Codesearch: Search, types `query`, waits for a row containing `expect`. */
-async function searchFor(query, expect) {
-  await runCommand('Codesearch: Search');
+/**
+ * Opens Codesearch: Search (from the palette, or with its default keybinding), types `query`,
+ * waits for a row containing `expect`.
+ */
+async function searchFor(query, expect, { viaKeybinding = false } = {}) {
+  if (viaKeybinding) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(SEARCH_KEY);
+  } else {
+    await runCommand('Codesearch: Search');
+  }
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: T.ui });
+  const placeholder = await input.getAttribute('placeholder');
+  if (!/Describe the code you are looking for/.test(placeholder || '')) {
+    throw new StepError(`expected the Codesearch search box, got one with placeholder "${placeholder}"`);
+  }
   await page.keyboard.type(query, { delay: 25 });
   const rows = await waitFor(
     `a search result containing ${expect} for "${query}"`,
@@ -526,7 +568,7 @@ async function main() {
   // Step 3: search by meaning and open the hit.
   const retryFile = path.join(ws, 'uploads', 'retry.py');
   const defLine = lineOf(retryFile, 'def retry_failed_uploads');
-  const { rank } = await searchFor('retry failed uploads', 'retry_failed_uploads');
+  const { rank } = await searchFor('retry failed uploads', 'retry_failed_uploads', { viaKeybinding: true });
   await screenshot('search-results');
   if (rank > 3) {
     throw new StepError(`retry_failed_uploads is result #${rank}, expected in the top 3`);
@@ -545,7 +587,7 @@ async function main() {
     await screenshot('opened-wrong-line');
     throw new StepError(`${err.message}; the cursor is at ${lastPos ? lastPos.text : 'an unknown position'}`);
   });
-  pass(`search: opened retry.py at line ${pos.line} (${pos.text})`);
+  pass(`search (opened with ${SEARCH_KEY}): opened retry.py at line ${pos.line} (${pos.text})`);
   await screenshot('search-opened');
 
   // Step 3b: Find Similar for the function at the cursor.
@@ -610,6 +652,67 @@ async function main() {
   await page.keyboard.press('Escape');
   pass('save: the new function is found by search');
 
+  // Step 4b: what the server heard of the editor's documents: the save, never the text of a
+  // file opened or typed into (retry.py and invoice.py were opened, invoice.py typed into).
+  const heard = await waitFor(
+    "the server's debug log line for the save",
+    () => {
+      const text = codesearchLog(userData);
+      return /Notification 'textDocument\/didSave' received/.test(text) ? text : null;
+    },
+    T.ui,
+  );
+  const saves = (heard.match(/Notification 'textDocument\/didSave' received/g) || []).length;
+  const texts = heard.match(/Notification 'textDocument\/did(Open|Change|Close)' received/g) || [];
+  if (texts.length > 0) {
+    throw new StepError(`the editor sent document text the server does not use: ${[...new Set(texts)].join(', ')} (${texts.length} in all)`);
+  }
+  pass(`document sync: the server heard ${saves} didSave and no didOpen, didChange or didClose`);
+
+  // Step 4c: Pause and Resume from the palette. While paused a new file waits; resuming
+  // indexes it.
+  for (const title of ['Codesearch: Pause Indexing', 'Codesearch: Show Actions Menu', 'Codesearch: Find Similar']) {
+    if (!(await paletteHas(title))) {
+      throw new StepError(`the command palette does not list "${title}"`);
+    }
+  }
+  if (await paletteHas('Codesearch: Resume Indexing')) {
+    throw new StepError('the palette offers "Resume Indexing" while indexing is not paused');
+  }
+  await runCommand('Codesearch: Pause Indexing');
+  await waitFor(
+    'the status item to show Paused',
+    async () => {
+      const s = await readStatus();
+      return s && s.icons.includes('debug-pause') && /Paused/.test(s.text);
+    },
+    T.ui,
+  );
+  await screenshot('paused');
+  fs.writeFileSync(
+    path.join(ws, 'billing', 'refunds.py'),
+    'def refund_damaged_order(order):\n    """Refund an order that arrived damaged."""\n    return order.total\n',
+  );
+  await sleep(3000);
+  const whilePaused = await readStatus();
+  if (!whilePaused || !/Paused/.test(whilePaused.text)) {
+    throw new StepError(`a new file ended the pause: status ${statusKey(whilePaused)}`);
+  }
+  if (!(await paletteHas('Codesearch: Resume Indexing')) || (await paletteHas('Codesearch: Pause Indexing'))) {
+    throw new StepError('while paused the palette should offer Resume Indexing and not Pause Indexing');
+  }
+  await runCommand('Codesearch: Resume Indexing');
+  const afterResume = await waitFor(
+    `the entity count to grow past ${newCount} after resuming`,
+    async () => {
+      const c = idleCount(await readStatus());
+      return c !== undefined && c > newCount ? c : null;
+    },
+    T.reindexAfterSave,
+  );
+  pass(`pause/resume: "Paused" held while refunds.py appeared; resuming indexed it (${newCount} -> ${afterResume} entities)`);
+  await screenshot('resumed');
+
   // Step 5: the broken file's diagnostic in the Problems panel.
   await runCommand('View: Focus Problems');
   const problem = await waitFor(
@@ -636,7 +739,7 @@ async function main() {
     'the Codesearch menu',
     async () => {
       const rows = await quickInputRows();
-      return ['Search', 'Reindex', 'Force Full Reindex', 'Show Logs'].every((e) => rows.some((r) => r.includes(e))) ? rows : null;
+      return ['Search', 'Reindex', 'Force Full Reindex', 'Pause Indexing', 'Show Logs'].every((e) => rows.some((r) => r.includes(e))) ? rows : null;
     },
     T.ui,
   );

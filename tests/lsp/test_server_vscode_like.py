@@ -28,6 +28,7 @@ pytestmark = pytest.mark.slow
 ROOT = copy_workspace()
 STATUSES: list[dict[str, Any]] = []
 REGISTERED: list[types.Registration] = []
+INITIALIZED: list[types.InitializeResult] = []
 
 
 @pytest_lsp.fixture(config=server_config(), scope="module")
@@ -35,7 +36,7 @@ async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     seen = record_status(lsp_client)
     globals()["REGISTERED"] = accept_registrations(lsp_client)
     lsp_client.set_configuration({"codesearch": {"batchSize": 16}})
-    await lsp_client.initialize_session(
+    result = await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             workspace_folders=[folder(ROOT)],
@@ -44,6 +45,7 @@ async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
         )
     )
     globals()["STATUSES"] = seen
+    INITIALIZED.append(result)
     yield
     await lsp_client.shutdown_session()
 
@@ -90,6 +92,58 @@ async def test_search_command_and_workspace_symbol_find_by_meaning(client: Langu
     assert top["EmailValidator.isValidEmail"].kind == types.SymbolKind.Method
     exact = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="debounce"))
     assert exact[0].name == "debounce"
+
+
+async def test_initialize_asks_for_save_notifications_and_no_document_text(
+    client: LanguageClient,
+) -> None:
+    sync = INITIALIZED[0].capabilities.text_document_sync
+    assert sync == types.TextDocumentSyncOptions(
+        open_close=False,
+        change=types.TextDocumentSyncKind.None_,
+        save=types.SaveOptions(include_text=False),
+    )
+
+
+async def test_opened_and_typed_text_is_ignored_and_the_save_indexes(
+    client: LanguageClient,
+) -> None:
+    """What a client that sends buffers anyway gets: no errors, and the index follows the
+    file on disk when it is saved."""
+    await wait_idle(STATUSES)
+    target = ROOT / "uploader" / "session.py"
+    text = 'def refresh_login_session(user):\n    """Renew a login session."""\n    user.renew()\n'
+    uri = target.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text="")
+        )
+    )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    query = {"query": "refresh login session", "limit": 3}
+    hits = await execute(client, "codesearch.search", query)
+    assert all(h["name"] != "refresh_login_session" for h in hits)  # unsaved: not indexed
+    mark = len(STATUSES)
+    target.write_text(text)
+    save(client, target)
+    await settle(mark)
+    hits = await execute(client, "codesearch.search", query)
+    assert hits[0]["name"] == "refresh_login_session"
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    await execute(client, "codesearch.status")
+    assert client.error is None
+    assert [m for m in client.messages if m.type == types.MessageType.Error] == []
+    assert [m for m in client.log_messages if m.type == types.MessageType.Error] == []
+    target.unlink()
+    watched(client, (target, types.FileChangeType.Deleted))
+    await settle(len(STATUSES))
 
 
 async def test_save_of_one_changed_function_embeds_exactly_one(client: LanguageClient) -> None:

@@ -8,7 +8,6 @@ anywhere but the store.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -37,6 +36,13 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
+BASELINE_QUERIES = ("retry failed uploads", "compute_checksum", "validate email address")
+
+
+def _changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> set[str]:
+    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+
+
 class Session:
     def __init__(self, server: RawServer, root: Path, outside: Path, base: Path) -> None:
         self.server = server
@@ -44,6 +50,18 @@ class Session:
         self.outside = outside
         self.base = base
         self.faults = 0
+        self.baseline = self.answers()  # before any fault
+
+    def answers(self) -> dict[str, Any]:
+        """What a user sees of the index: its counts and the answers to a few queries."""
+        status = self.server.command("codesearch.status")["result"]
+        found: dict[str, Any] = {"entities": status["entities"], "files": status["files"]}
+        for query in BASELINE_QUERIES:
+            hits = self.server.command("codesearch.search", {"query": query, "limit": 5})
+            found[query] = [(h["uri"], h["name"], round(h["score"], 5)) for h in hits["result"]]
+        symbols = self.server.request("workspace/symbol", {"query": "checksum"})["result"]
+        found["symbols"] = [(s["name"], s["location"]["uri"]) for s in symbols]
+        return found
 
     def error_for(self, raw: bytes, msg_id: Any, code: int) -> dict[str, Any]:
         """Send raw bytes; the answer must be an error with this id and code."""
@@ -206,7 +224,9 @@ def test_wrong_parameter_types(session: Session) -> None:
         session.assert_alive()
 
 
-def test_files_outside_the_workspace_are_refused_and_nothing_is_written(session: Session) -> None:
+def test_files_outside_the_workspace_are_refused_and_nothing_is_written(
+    session: Session, figures: dict[str, Any]
+) -> None:
     server, root, outside = session.server, session.root, session.outside
     before_ws, before_out = _tree(root), _tree(outside)
     entities = server.command("codesearch.status")["result"]["entities"]
@@ -245,15 +265,28 @@ def test_files_outside_the_workspace_are_refused_and_nothing_is_written(session:
     assert status["entities"] == entities
     hits = server.command("codesearch.search", {"query": "outside function not yours", "limit": 50})
     assert all("outside" not in h["uri"] and h["name"] != "injected" for h in hits["result"])
-    assert _tree(root) == before_ws and _tree(outside) == before_out
+    written = _changed(before_ws, _tree(root)) | _changed(before_out, _tree(outside))
+    figures.update(files_written_outside_store=len(written))
+    assert written == set()
     store = workspace_store_dir(root, session.base)
     paths = set(snapshot(store).manifests)
     assert paths and all(not p.startswith(("/", "..")) and (root / p).is_file() for p in paths)
     assert sorted(p.name for p in session.base.iterdir()) == [store.name]
 
 
-def test_figures(session: Session, figures: dict[str, Any]) -> None:
-    session.assert_alive()
+def test_the_index_and_its_answers_survive_every_fault(
+    session: Session, figures: dict[str, Any]
+) -> None:
+    """Runs after the other tests of this file (file order): after every fault they sent,
+    the same server process answers exactly as it did before the first one. Run alone, it
+    sends a short burst of faults itself first."""
+    if session.faults == 0:
+        session.error_for(frame(b"{not json"), None, PARSE_ERROR)
+        session.survives(b"Content-Length: 400\r\n\r\n{}")
+        session.request_error("codesearch/doesNotExist", {}, METHOD_NOT_FOUND)
+        session.request_error("workspace/symbol", "just a string")
+    assert session.answers() == session.baseline
     assert session.server.alive()
-    figures.update(faults_injected=session.faults, server_crashes=0, files_written_outside_store=0)
-    assert json.dumps(figures)
+    errors = [s for s in session.server.statuses if s["state"] == "error"]
+    assert errors == [], errors[:1]
+    figures.update(faults_injected=session.faults, server_crashes=0)

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { ServerManager } from './server';
+import { ServerManager } from './client/lifecycle';
 import { StatusBar } from './statusBar';
 
 let manager: ServerManager | undefined;

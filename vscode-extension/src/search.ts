@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { debounce, hitToItem, type HitItem, LatestOnly, selectionFor } from './logic/hits';
 import { type Hit, parseHits, ServerCommand } from './logic/protocol';
-import { ServerNotRunningError, type ServerManager } from './server';
+import { ServerNotRunningError, type ServerManager } from './client/lifecycle';
 
 export const SEARCH_DEBOUNCE_MS = 250;
 const SEARCH_LIMIT = 30;

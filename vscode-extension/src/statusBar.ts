@@ -8,7 +8,7 @@ export class StatusBar implements vscode.Disposable {
   private last = '';
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('codesearch.status', vscode.StatusBarAlignment.Left, 50);
+    this.item = vscode.window.createStatusBarItem('codesearch.statusItem', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Codesearch';
     this.item.command = ClientCommand.showMenu;
   }

@@ -1,110 +1,105 @@
-"""`workspace/executeCommand` arguments: checked here so bad input is a clear JSON-RPC error."""
+"""`workspace/executeCommand` handlers (ids and shapes in `codesearch.contract`), and the
+cancel of an indexing run's progress, which also steers the indexer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
-from pygls.exceptions import JsonRpcInvalidParams
+from lsprotocol import types
 
-from codesearch.lsp.convert import uri_to_path
-from codesearch.search import SearchFilters
-
-SEARCH = "codesearch.search"
-FIND_SIMILAR = "codesearch.findSimilar"
-REINDEX = "codesearch.reindex"
-STATUS = "codesearch.status"
-CLEAR_INDEX = "codesearch.clearIndex"
-PAUSE = "codesearch.pause"
-RESUME = "codesearch.resume"
-ALL_COMMANDS = (SEARCH, FIND_SIMILAR, REINDEX, STATUS, CLEAR_INDEX, PAUSE, RESUME)
-MAX_LIMIT = 500
-_KINDS = ("function", "method", "class")
+from codesearch import contract
+from codesearch.embedding.types import ModelLoadError
+from codesearch.lsp import command_args
+from codesearch.lsp.convert import hit_to_json
+from codesearch.lsp.language_server import CodesearchServer
+from codesearch.workspace import IndexSummary
 
 
-def invalid(message: str) -> JsonRpcInvalidParams:
-    return JsonRpcInvalidParams(message=message)
+async def search(ls: CodesearchServer, *args: Any) -> list[dict[str, Any]]:
+    parsed = command_args.search_args(args)
+    service = ls.require_service()
+    try:
+        hits = await ls.in_query_thread(
+            lambda: service.search(parsed.query, limit=parsed.limit, filters=parsed.filters)
+        )
+    except ModelLoadError as exc:
+        raise command_args.invalid(f"search is unavailable: {exc}") from exc
+    return [hit_to_json(rooted.root, rooted.hit) for rooted in hits]
 
 
-def _object(args: tuple[Any, ...], command: str, required: bool) -> Mapping[str, Any]:
-    if not args or args[0] is None:
-        if required:
-            raise invalid(f"{command} needs an argument object")
-        return {}
-    first = args[0]
-    if isinstance(first, Mapping):
-        return first
-    if hasattr(first, "_asdict"):  # pygls may hand over namedtuple-like objects
-        return dict(first._asdict())
-    raise invalid(f"{command}: the argument must be an object, got {type(first).__name__}")
-
-
-def _limit(data: Mapping[str, Any], command: str) -> int:
-    limit = data.get("limit", 20)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise invalid(f"{command}: limit must be a whole number from 1 to {MAX_LIMIT}")
-    return limit
-
-
-def _optional_str(data: Mapping[str, Any], key: str, command: str) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise invalid(f"{command}: {key} must be a string")
-    return value
-
-
-@dataclass(frozen=True)
-class SearchArgs:
-    query: str
-    limit: int
-    filters: SearchFilters
-
-
-def search_args(args: tuple[Any, ...]) -> SearchArgs:
-    data = _object(args, SEARCH, required=True)
-    query = data.get("query")
-    if not isinstance(query, str):
-        raise invalid(f"{SEARCH}: query must be a string")
-    kind = _optional_str(data, "kind", SEARCH)
-    if kind is not None and kind not in _KINDS:
-        raise invalid(f"{SEARCH}: kind must be one of {', '.join(_KINDS)}")
-    filters = SearchFilters(
-        language=_optional_str(data, "language", SEARCH),
-        kind=kind,
-        path_glob=_optional_str(data, "path", SEARCH),
+async def find_similar(ls: CodesearchServer, *args: Any) -> list[dict[str, Any]]:
+    parsed = command_args.similar_args(args)
+    service = ls.require_service()
+    if service.root_for(parsed.path) is None:
+        raise command_args.invalid(f"{parsed.path} is not inside a workspace folder")
+    hits = await ls.in_query_thread(
+        lambda: service.similar(parsed.path, parsed.line, limit=parsed.limit)
     )
-    return SearchArgs(query, _limit(data, SEARCH), filters)
+    return [hit_to_json(rooted.root, rooted.hit) for rooted in hits]
 
 
-@dataclass(frozen=True)
-class SimilarArgs:
-    path: Path
-    line: int  # 1-based
-    limit: int
+async def reindex(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    force = command_args.reindex_force(args)
+    service = ls.require_service()
+    summaries = await asyncio.wrap_future(service.reindex(force=force))
+    return reindex_result(summaries)
 
 
-def similar_args(args: tuple[Any, ...]) -> SimilarArgs:
-    data = _object(args, FIND_SIMILAR, required=True)
-    uri = data.get("uri")
-    path = uri_to_path(uri) if isinstance(uri, str) else None
-    if path is None:
-        raise invalid(f"{FIND_SIMILAR}: uri must be a file:// URI")
-    position: Any = data.get("position")
-    if position is not None and hasattr(position, "_asdict"):
-        position = position._asdict()
-    line = position.get("line") if isinstance(position, Mapping) else None
-    if isinstance(line, bool) or not isinstance(line, int) or line < 0:
-        raise invalid(f"{FIND_SIMILAR}: position.line must be a whole number from 0")
-    return SimilarArgs(path, line + 1, _limit(data, FIND_SIMILAR))
+def status(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    return ls.status().to_json()
 
 
-def reindex_force(args: tuple[Any, ...]) -> bool:
-    data = _object(args, REINDEX, required=False)
-    force = data.get("force", False)
-    if not isinstance(force, bool):
-        raise invalid(f"{REINDEX}: force must be true or false")
-    return force
+async def clear_index(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    service = ls.require_service()
+    await asyncio.wrap_future(service.clear())
+    return {"cleared": True}
+
+
+def pause(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    """Stop embedding after the batch in flight (what was embedded is kept)."""
+    ls.require_service().pause()
+    return {"paused": True}
+
+
+def resume(ls: CodesearchServer, *args: Any) -> dict[str, Any]:
+    """Go on where a pause stopped: an incremental pass over every folder."""
+    ls.require_service().resume()
+    return {"paused": False}
+
+
+def cancel_progress(ls: CodesearchServer, params: types.WorkDoneProgressCancelParams) -> None:
+    """The user cancelled the indexing progress: stop the run (what was embedded is kept)."""
+    bridge = ls.progress_bridge
+    if ls.service is not None and bridge is not None and params.token == bridge.current_token:
+        ls.service.cancel_current()
+
+
+def reindex_result(summaries: Sequence[IndexSummary | None]) -> dict[str, Any]:
+    """The folders' summaries added up, in the shape of `contract.REINDEX_RESULT_FIELDS`."""
+    total: dict[str, Any] = {field.name: 0 for field in contract.REINDEX_RESULT_FIELDS}
+    for summary in summaries:
+        if summary is None:
+            continue
+        for key in total:
+            total[key] += getattr(summary, key)
+    total["seconds"] = round(float(total["seconds"]), 3)
+    return total
+
+
+_HANDLERS = {
+    contract.SEARCH: search,
+    contract.FIND_SIMILAR: find_similar,
+    contract.REINDEX: reindex,
+    contract.STATUS: status,
+    contract.CLEAR_INDEX: clear_index,
+    contract.PAUSE: pause,
+    contract.RESUME: resume,
+}
+
+
+def register(server: CodesearchServer) -> None:
+    for command in contract.COMMANDS:
+        server.command(command.id)(_HANDLERS[command])
+    server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)(cancel_progress)

@@ -8,15 +8,22 @@ from typing import Any
 from lsprotocol import types
 from pygls import uris
 
+from codesearch.contract import symbol_kind_name
 from codesearch.search import Hit
 from codesearch.workspace import FileProblem
 
 SOURCE = "codesearch"
-_SYMBOL_KINDS = {
-    "function": types.SymbolKind.Function,
-    "method": types.SymbolKind.Method,
-    "class": types.SymbolKind.Class,
-}
+
+
+def plain(value: Any) -> Any:
+    """Client data as plain dicts and lists (pygls hands over namedtuple-like objects)."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -62,7 +69,7 @@ def hit_to_json(root: Path, hit: Hit) -> dict[str, Any]:
 def hit_to_symbol(root: Path, hit: Hit) -> types.SymbolInformation:
     return types.SymbolInformation(
         name=hit.name,
-        kind=_SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Function),
+        kind=types.SymbolKind[symbol_kind_name(hit.kind)],
         location=types.Location(uri=path_to_uri(root / hit.path), range=hit_range(hit)),
         container_name=hit.path,
     )

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from codesearch.lsp.convert import path_to_uri, problem_diagnostics
 from codesearch.workspace import FileProblem
 
-if TYPE_CHECKING:
-    from codesearch.lsp.server import CodesearchServer
-
 
 class DiagnosticsPublisher:
-    def __init__(self, server: CodesearchServer) -> None:
+    def __init__(self, server: LanguageServer) -> None:
         self.server = server
         self._published: dict[str, Path] = {}  # uri -> root
 
@@ -40,7 +37,3 @@ class DiagnosticsPublisher:
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
                 )
                 del self._published[uri]
-
-    @property
-    def uris(self) -> list[str]:
-        return list(self._published)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from codesearch.service import ProgressEvent
-
-if TYPE_CHECKING:
-    from codesearch.lsp.server import CodesearchServer
 
 log = logging.getLogger(__name__)
 CREATE_TIMEOUT_S = 5.0
@@ -25,7 +22,7 @@ class ProgressBridge:
     `window/workDoneProgress/create` costs a short timeout, not a hang.
     """
 
-    def __init__(self, server: CodesearchServer) -> None:
+    def __init__(self, server: LanguageServer) -> None:
         self.server = server
         self._queue: asyncio.Queue[ProgressEvent] = asyncio.Queue()
         self._token: str | None = None

@@ -9,6 +9,8 @@ export const ClientCommand = {
   reindex: 'codesearch.client.reindex',
   forceReindex: 'codesearch.client.forceReindex',
   clearIndex: 'codesearch.client.clearIndex',
+  pauseIndexing: 'codesearch.client.pauseIndexing',
+  resumeIndexing: 'codesearch.client.resumeIndexing',
   showLogs: 'codesearch.client.showLogs',
   restartServer: 'codesearch.client.restartServer',
   selectInterpreter: 'codesearch.client.selectInterpreter',

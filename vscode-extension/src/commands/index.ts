@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { reindexSummary } from '../logic/hits';
 import { ServerCommand } from '../logic/protocol';
 import { findSimilar, searchQuickPick } from '../search';
-import { ServerNotRunningError, type ServerManager } from '../server';
+import { ServerNotRunningError, type ServerManager } from '../client/lifecycle';
 import { ClientCommand } from './ids';
 
 export function registerCommands(
@@ -61,7 +61,23 @@ export function registerCommands(
       fail(manager, 'clear index', err);
     }
   });
-  register(ClientCommand.showLogs, () => output.show(true));
+  const setPaused = async (paused: boolean): Promise<void> => {
+    try {
+      await manager.execute(paused ? ServerCommand.pause : ServerCommand.resume);
+      void vscode.window.showInformationMessage(
+        paused
+          ? 'Codesearch: indexing paused. Saved files wait until you resume; search still works.'
+          : 'Codesearch: indexing resumed; what changed while paused is indexed now.',
+      );
+    } catch (err) {
+      fail(manager, paused ? 'pause indexing' : 'resume indexing', err);
+    }
+  };
+  register(ClientCommand.pauseIndexing, () => setPaused(true));
+  register(ClientCommand.resumeIndexing, () => setPaused(false));
+  register(ClientCommand.showLogs, () => {
+    output.show(true);
+  });
   register(ClientCommand.restartServer, () => manager.restart());
   register(ClientCommand.selectInterpreter, () => manager.selectInterpreter());
   register(ClientCommand.installServer, () => manager.installServer());

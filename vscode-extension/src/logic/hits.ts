@@ -2,7 +2,7 @@
  * Search hits as QuickPick items, and the pieces of search-as-you-type that do not need VS Code:
  * a debouncer and a guard that drops answers to queries that are no longer current. Pure.
  */
-import type { Hit } from './protocol';
+import { DEFAULT_SYMBOL_KIND, type Hit, SYMBOL_KINDS } from './contract';
 
 /** Shape of a `vscode.QuickPickItem` (minus `vscode` types) carrying its hit. */
 export interface HitItem {
@@ -14,11 +14,10 @@ export interface HitItem {
   hit: Hit;
 }
 
-const KIND_ICONS: Record<string, string> = {
-  function: 'symbol-function',
-  method: 'symbol-method',
-  class: 'symbol-class',
-};
+/** The codicon of an entity kind: that of its LSP symbol kind, as `workspace/symbol` shows it. */
+export function kindIcon(kind: string): string {
+  return `symbol-${(SYMBOL_KINDS[kind] ?? DEFAULT_SYMBOL_KIND).toLowerCase()}`;
+}
 
 export const MAX_SNIPPET = 160;
 
@@ -33,7 +32,7 @@ export function oneLine(text: string, max = MAX_SNIPPET): string {
  * detail: the first line of the entity's source.
  */
 export function hitToItem(hit: Hit): HitItem {
-  const icon = KIND_ICONS[hit.kind] ?? 'symbol-misc';
+  const icon = kindIcon(hit.kind);
   const line = hit.range.start.line + 1;
   const where = hit.path || fileNameOf(hit.uri);
   const description = [hit.kind, `${where}:${line}`].filter((s) => s !== '').join('  ');

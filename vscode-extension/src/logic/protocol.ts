@@ -1,84 +1,22 @@
 /**
- * Types and names from the server contract (server/codesearch/lsp/PROTOCOL.md).
+ * Reading what the server sends: status payloads and hits, defensively. The names and shapes
+ * come from the generated contract (./contract.ts, from server/codesearch/contract.py).
  * Pure: no `vscode` import, so unit tests run under plain Node.
  */
+import { type Hit, type Position, type Range, SERVER_STATES, type ServerState, type StatusPayload } from './contract';
 
-/** Commands the server answers through `workspace/executeCommand`. */
-export const ServerCommand = {
-  search: 'codesearch.search',
-  findSimilar: 'codesearch.findSimilar',
-  reindex: 'codesearch.reindex',
-  status: 'codesearch.status',
-  clearIndex: 'codesearch.clearIndex',
-} as const;
-
-/** The server's custom status notification. */
-export const STATUS_NOTIFICATION = 'codesearch/status';
-
-export type ServerState = 'starting' | 'indexing' | 'idle' | 'error' | 'disabled';
-
-export interface StatusPayload {
-  state: ServerState;
-  entities: number;
-  files: number;
-  pending: number;
-  failed: number;
-  skipped: number;
-  model: string;
-  lastError: string | null;
-  progress: { done: number; total: number } | null;
-}
-
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
-
-/** 'function' | 'method' | 'class' today; other kinds pass through as text. */
-export type HitKind = string;
-
-export interface Hit {
-  uri: string;
-  range: Range;
-  name: string;
-  kind: HitKind;
-  language: string;
-  path: string;
-  score: number;
-  snippet: string;
-  matched?: string[];
-}
-
-export interface SearchArgs {
-  query: string;
-  limit?: number;
-  language?: string;
-  kind?: 'function' | 'method' | 'class';
-  path?: string;
-}
-
-export interface FindSimilarArgs {
-  uri: string;
-  position: Position;
-  limit?: number;
-}
-
-export interface ReindexResult {
-  files: number;
-  entities: number;
-  embedded: number;
-  cached: number;
-  failed: number;
-  removed: number;
-  seconds: number;
-}
-
-const STATES: readonly string[] = ['starting', 'indexing', 'idle', 'error', 'disabled'];
+export {
+  type FindSimilarArgs,
+  type Hit,
+  type Position,
+  type Range,
+  type ReindexResult,
+  type SearchArgs,
+  ServerCommand,
+  type ServerState,
+  STATUS_NOTIFICATION,
+  type StatusPayload,
+} from './contract';
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
@@ -94,7 +32,7 @@ export function parseStatus(raw: unknown): StatusPayload | undefined {
     return undefined;
   }
   const r = raw as Record<string, unknown>;
-  if (typeof r.state !== 'string' || !STATES.includes(r.state)) {
+  if (typeof r.state !== 'string' || !(SERVER_STATES as readonly string[]).includes(r.state)) {
     return undefined;
   }
   let progress: StatusPayload['progress'] = null;
@@ -112,6 +50,8 @@ export function parseStatus(raw: unknown): StatusPayload | undefined {
     model: typeof r.model === 'string' ? r.model : '',
     lastError: typeof r.lastError === 'string' && r.lastError !== '' ? r.lastError : null,
     progress,
+    embeddedTotal: num(r.embeddedTotal),
+    paused: r.paused === true,
   };
 }
 

@@ -5,36 +5,20 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  CLIENT_SETTING_KEYS,
+  CONFIG_SECTION,
+  LOG_LEVELS,
+  SERVER_SETTING_DEFAULTS,
+  SERVER_SETTING_KEYS,
+  type ServerSettings,
+} from './contract';
 
-/** The settings the server reads, with the keys and defaults of PROTOCOL.md. */
-export interface ServerSettings {
-  enable: boolean;
-  model: string;
-  exclude: string[];
-  maxFileSize: number;
-  batchSize: number;
-  storeDir: string;
-  threads: number;
-  backend: string;
-}
-
-export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
-  enable: true,
-  model: '',
-  exclude: [],
-  maxFileSize: 1048576,
-  batchSize: 32,
-  storeDir: '',
-  threads: 0,
-  backend: 'onnx-int8',
-});
-
-export const SERVER_SETTING_KEYS = Object.keys(SERVER_SETTING_DEFAULTS) as (keyof ServerSettings)[];
+export { LOG_LEVELS, SERVER_SETTING_DEFAULTS, SERVER_SETTING_KEYS, type ServerSettings } from './contract';
 
 /** Settings read by the client itself; a change to one of them restarts the server. */
-export const RESTART_SETTINGS = ['codesearch.server', 'codesearch.logLevel'] as const;
+export const RESTART_SETTINGS: readonly string[] = CLIENT_SETTING_KEYS.map((key) => `${CONFIG_SECTION}.${key}`);
 
-export const LOG_LEVELS = ['error', 'warning', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface PathContext {
@@ -128,7 +112,7 @@ export function classifyConfigChange(affects: (section: string) => boolean): Con
   if (RESTART_SETTINGS.some((s) => affects(s))) {
     return 'restart';
   }
-  if (affects('codesearch')) {
+  if (affects(CONFIG_SECTION)) {
     return 'notify';
   }
   return 'none';

@@ -2,7 +2,7 @@
  * Status bar text and tooltip, computed from what the client knows: its own lifecycle state,
  * the last `codesearch/status` payload, and the last `$/progress` report. Pure.
  */
-import type { StatusPayload } from './protocol';
+import type { StatusPayload } from './contract';
 
 /** What the client side is doing, independent of the server's payload. */
 export type ClientPhase =
@@ -147,6 +147,21 @@ function formatServerStatus(
       busy: true,
     };
   }
+  if (status.paused && (status.state === 'idle' || status.state === 'indexing')) {
+    const waiting = status.pending > 0 ? `${plural(status.pending, 'file')} waiting. ` : '';
+    return {
+      visible: true,
+      text: '$(debug-pause) Paused',
+      tooltip: [
+        `${NAME}: indexing is paused. ${waiting}Resume it from the menu or the command palette.`,
+        ...summaryLines(status),
+        '',
+        clickHint,
+      ].join('\n'),
+      severity: 'normal',
+      busy: false,
+    };
+  }
   switch (status.state) {
     case 'starting':
       return {
@@ -215,4 +230,18 @@ function indexingView(
   }
   lines.push('', clickHint);
   return { visible: true, text, tooltip: lines.join('\n'), severity: 'normal', busy: true };
+}
+
+/** Why a command that needs the server cannot run now, in the user's words. */
+export function notRunningReason(phase: ClientPhase): string {
+  switch (phase.kind) {
+    case 'restricted':
+      return 'Codesearch does not run in Restricted Mode: trust this workspace first.';
+    case 'noFolder':
+      return 'Codesearch needs an open folder.';
+    case 'failed':
+      return `The Codesearch server is not running: ${phase.reason}.`;
+    default:
+      return 'The Codesearch server is not running.';
+  }
 }

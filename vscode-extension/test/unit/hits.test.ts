@@ -29,7 +29,10 @@ describe('hitToItem', () => {
   test('icons per kind, and a fallback path from the uri', () => {
     assert.match(hitToItem({ ...hit, kind: 'class' }).label, /^\$\(symbol-class\)/);
     assert.match(hitToItem({ ...hit, kind: 'function' }).label, /^\$\(symbol-function\)/);
-    assert.match(hitToItem({ ...hit, kind: 'struct' }).label, /^\$\(symbol-misc\)/);
+    // the kinds other engineers add show as their LSP symbol kind; unknown ones as a function
+    assert.match(hitToItem({ ...hit, kind: 'type' }).label, /^\$\(symbol-struct\)/);
+    assert.match(hitToItem({ ...hit, kind: 'module' }).label, /^\$\(symbol-module\)/);
+    assert.match(hitToItem({ ...hit, kind: 'no-such-kind' }).label, /^\$\(symbol-function\)/);
     assert.equal(hitToItem({ ...hit, path: '', uri: 'file:///ws/my%20file.py' }).description, 'method  my file.py:10');
   });
   test('snippets become one bounded line', () => {
@@ -118,7 +121,12 @@ describe('parsing server answers', () => {
       model: '',
       lastError: null,
       progress: { done: 1, total: 2 },
+      embeddedTotal: 0,
+      paused: false,
     });
+    assert.equal(parseStatus({ state: 'idle', paused: true, embeddedTotal: 7 })?.paused, true);
+    assert.equal(parseStatus({ state: 'idle', paused: 'yes' })?.paused, false);
+    assert.equal(parseStatus({ state: 'idle', embeddedTotal: 7 })?.embeddedTotal, 7);
     assert.equal(parseStatus({ state: 'sleeping' }), undefined);
     assert.equal(parseStatus(null), undefined);
     assert.equal(parseStatus({ state: 'error', lastError: '' })?.lastError, null);

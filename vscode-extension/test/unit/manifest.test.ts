@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ClientCommand } from '../../src/commands/ids';
+import { BACKENDS, CLIENT_SETTING_KEYS, SOURCE_GLOB } from '../../src/logic/contract';
+import { menuEntries } from '../../src/logic/menu';
 import { ServerCommand } from '../../src/logic/protocol';
 import { LOG_LEVELS, SERVER_SETTING_DEFAULTS, SERVER_SETTING_KEYS } from '../../src/logic/settings';
 
@@ -10,10 +12,13 @@ interface Manifest {
   main: string;
   license?: string;
   repository?: unknown;
+  engines: { vscode: string };
   activationEvents: string[];
   capabilities: { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations?: string[] } };
   contributes: {
     commands: { command: string; title: string; category?: string }[];
+    menus: { commandPalette: { command: string; when?: string }[] };
+    keybindings: { command: string; key: string; mac?: string; when?: string }[];
     configuration: {
       properties: Record<
         string,
@@ -40,7 +45,7 @@ describe('package.json manifest', () => {
     const prop = props['codesearch.backend'];
     assert.ok(prop, 'codesearch.backend missing');
     assert.equal(prop.type, 'string');
-    assert.deepEqual(prop.enum, ['onnx-int8', 'torch']);
+    assert.deepEqual(prop.enum, [...BACKENDS]);
     assert.equal(prop.default, 'onnx-int8');
     assert.equal(SERVER_SETTING_DEFAULTS.backend, 'onnx-int8');
     assert.ok(prop.enum.includes(SERVER_SETTING_DEFAULTS.backend));
@@ -53,6 +58,9 @@ describe('package.json manifest', () => {
   test('client settings: pythonPath and logLevel', () => {
     assert.equal(props['codesearch.server.pythonPath']?.default, '');
     assert.deepEqual(props['codesearch.logLevel']?.enum, [...LOG_LEVELS]);
+    for (const key of CLIENT_SETTING_KEYS) {
+      assert.ok(props[`codesearch.${key}`], key);
+    }
     assert.equal(props['codesearch.logLevel']?.default, 'info');
   });
 
@@ -62,7 +70,17 @@ describe('package.json manifest', () => {
       assert.equal(contributed.get(id)?.category, 'Codesearch', id);
     }
     const titles = manifest.contributes.commands.map((c) => `${c.category ?? ''}: ${c.title}`);
-    for (const title of ['Codesearch: Search', 'Codesearch: Find Similar', 'Codesearch: Reindex Workspace', 'Codesearch: Force Full Reindex', 'Codesearch: Clear Index', 'Codesearch: Show Logs']) {
+    for (const title of [
+      'Codesearch: Search',
+      'Codesearch: Find Similar',
+      'Codesearch: Reindex Workspace',
+      'Codesearch: Force Full Reindex',
+      'Codesearch: Clear Index',
+      'Codesearch: Pause Indexing',
+      'Codesearch: Resume Indexing',
+      'Codesearch: Show Logs',
+      'Codesearch: Show Actions Menu',
+    ]) {
       assert.ok(titles.includes(title), title);
     }
   });
@@ -74,11 +92,46 @@ describe('package.json manifest', () => {
     }
   });
 
-  test('starts eagerly, limits untrusted workspaces, and packages cleanly', () => {
-    assert.ok(manifest.activationEvents.includes('onStartupFinished'));
+  test('starts in a window with indexed code, or on one of its commands; limits untrusted workspaces', () => {
+    // not in every window: no onStartupFinished, no '*'
+    assert.deepEqual(manifest.activationEvents, [`workspaceContains:${SOURCE_GLOB}`]);
+    // VS Code 1.74+ activates an extension on its contributed commands by itself
+    const [major, minor] = manifest.engines.vscode.replace(/^[^\d]*/, '').split('.').map(Number);
+    assert.ok(major > 1 || minor >= 74, manifest.engines.vscode);
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['codesearch.server.pythonPath']);
     assert.equal(manifest.main, './dist/extension.js');
     assert.ok(manifest.license && manifest.repository);
+  });
+
+  test('Pause and Resume: each offered in the palette only when it applies', () => {
+    const palette = new Map(manifest.contributes.menus.commandPalette.map((m) => [m.command, m.when]));
+    assert.equal(palette.get(ClientCommand.pauseIndexing), '!codesearch.indexingPaused');
+    assert.equal(palette.get(ClientCommand.resumeIndexing), 'codesearch.indexingPaused');
+  });
+
+  test('Search has a default keybinding that VS Code does not use already', () => {
+    const binding = manifest.contributes.keybindings.find((k) => k.command === ClientCommand.search);
+    assert.ok(binding);
+    assert.equal(binding.key, 'ctrl+shift+alt+f');
+    assert.equal(binding.mac, 'cmd+shift+alt+f');
+    // ctrl+alt+f is list.find and the debug console's find in VS Code; cmd+alt+f is Replace on macOS
+    for (const taken of ['ctrl+alt+f', 'cmd+alt+f', 'ctrl+shift+f', 'cmd+shift+f', 'ctrl+t', 'cmd+t']) {
+      assert.notEqual(binding.key, taken);
+      assert.notEqual(binding.mac, taken);
+    }
+  });
+
+  test('every command the menu runs is contributed', () => {
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const paused of [false, true]) {
+      for (const phase of [{ kind: 'running' }, { kind: 'failed', reason: 'x' }] as const) {
+        for (const entry of menuEntries({ phase, paused, canCancel: true, canInstall: true })) {
+          if (entry.command) {
+            assert.ok(contributed.has(entry.command), entry.command);
+          }
+        }
+      }
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StatusPayload } from '../../src/logic/protocol';
-import { formatCount, formatStatus, progressCounts } from '../../src/logic/status';
+import { formatCount, formatStatus, notRunningReason, progressCounts } from '../../src/logic/status';
 
 function payload(over: Partial<StatusPayload> = {}): StatusPayload {
   return {
@@ -14,6 +14,8 @@ function payload(over: Partial<StatusPayload> = {}): StatusPayload {
     model: 'all-MiniLM-L6-v2',
     lastError: null,
     progress: null,
+    embeddedTotal: 0,
+    paused: false,
     ...over,
   };
 }
@@ -116,5 +118,31 @@ describe('progressCounts', () => {
     assert.deepEqual(progressCounts('Indexing 1,340 / 12,000 entities'), { done: 1340, total: 12000 });
     assert.equal(progressCounts('Loading model'), undefined);
     assert.equal(progressCounts(undefined), undefined);
+  });
+});
+
+describe('a paused server', () => {
+  test('shows Paused and how many files wait, not the idle count', () => {
+    const view = formatStatus(running, payload({ paused: true, pending: 3 }));
+    assert.equal(view.text, '$(debug-pause) Paused');
+    assert.equal(view.busy, false);
+    assert.match(view.tooltip, /indexing is paused\. 3 files waiting/);
+    assert.match(view.tooltip, /Resume/);
+  });
+  test('an error still shows as an error while paused', () => {
+    const view = formatStatus(running, payload({ paused: true, state: 'error', lastError: 'boom' }));
+    assert.equal(view.severity, 'error');
+  });
+  test('resumed: back to the count', () => {
+    assert.equal(formatStatus(running, payload({ paused: false })).text, '$(search) 1,204');
+  });
+});
+
+describe('notRunningReason', () => {
+  test('says what to do in each phase', () => {
+    assert.match(notRunningReason({ kind: 'restricted' }), /trust this workspace/);
+    assert.match(notRunningReason({ kind: 'noFolder' }), /open folder/);
+    assert.match(notRunningReason({ kind: 'failed', reason: 'Python 3.8 is too old' }), /not running: Python 3\.8 is too old\.$/);
+    assert.equal(notRunningReason({ kind: 'stopped' }), 'The Codesearch server is not running.');
   });
 });
