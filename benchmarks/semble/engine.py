@@ -1,8 +1,10 @@
-"""The harness's one point of contact with the engine: index a folder, answer queries.
+"""The harness's only contact with the engine: index a folder and answer queries, and
+(for the miss analysis) list what the parser extracts from one file.
 
 Everything else in benchmarks/semble is engine-agnostic, so when the engine's API changes
-only `search_repository` needs a look. It uses the public face only: Workspace(root,
-Settings(...)).open(), .index(), .search(query, limit=...).
+only this module needs a look. `search_repository` uses the public face only:
+Workspace(root, Settings(...)).open(), .index(), .search(query, limit=...);
+`extracted_entities` uses codesearch.parsing's extract_entities and language_for_path.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from benchmarks.semble.metrics import CUTOFF, distinct_files
 from codesearch.config import Settings
+from codesearch.parsing import extract_entities, language_for_path
 from codesearch.workspace import IndexProgress, Workspace
 
 FIRST_LIMIT = 100  # entity hits asked for first; widened until CUTOFF distinct files come out
@@ -107,3 +110,13 @@ def search_repository(
     del workspace
     gc.collect()  # the next repository loads its own model: free this one's first
     return run
+
+
+def extracted_entities(path: Path, rel_path: str) -> list[tuple[str, str]] | None:
+    """(kind, name) of every entity the engine extracts from one file, None when the
+    engine does not parse its language (for the miss analysis: was the target indexable?)."""
+    language = language_for_path(rel_path)
+    if language is None:
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return [(e.kind, e.name) for e in extract_entities(text, language, rel_path)]

@@ -15,7 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from benchmarks.semble import engine, evaluate, sync
+from benchmarks.semble import engine, evaluate, misses, sync
+from benchmarks.semble.data import load_repo_specs
 from tests.support.fakes import FakeEncoder
 
 
@@ -213,3 +214,42 @@ def test_sync_clones_to_the_pinned_revision_and_check_verifies_it(
     assert capsys.readouterr().out.splitlines()[0] == (
         f"up: at {head[:12]}, not the pinned {pinned[:12]}"
     )
+
+
+def test_misses_are_sorted_into_causes(tmp_path: Path) -> None:
+    repos = tmp_path / "repos"
+    write(repos / "demo" / "src" / "signals.py", "SIGNAL_A = 1\nSIGNAL_B = 2\n")
+    write(repos / "demo" / "src" / "Session.kt", "class Session\n")
+    write(repos / "demo" / "src" / "sessions.py", "class Session:\n    pass\n")
+    write(repos / "demo" / "src" / "core.py", "def run_loop():\n    pass\n")
+    specs = write(tmp_path / "repos.json", json.dumps([spec("demo", "python", root="src")]))
+    checkouts = misses.Checkouts(repos, load_repo_specs(specs))
+
+    def line(query: str, category: str, target: str, top: list[str]) -> dict[str, object]:
+        return {
+            "repo": "demo",
+            "language": "python",
+            "category": category,
+            "query": query,
+            "ndcg10": 0.0,
+            "ndcg10_entities": 0.0,
+            "targets": [{"path": target, "grade": "relevant", "rank": None}],
+            "top_files": top,
+            "top_hits": [f"{p}:1-2 function f" for p in top],
+        }
+
+    cases = {
+        "nothing_extracted": line("signal constants", "semantic", "src/signals.py", []),
+        "unparsed_language": line("session class", "semantic", "Session.kt", []),
+        "symbol_case": line("session", "symbol", "src/sessions.py", []),
+        "symbol_qualified": line("sessions.Session", "symbol", "src/sessions.py", []),
+        "tests_above": line("main loop", "semantic", "src/core.py", ["src/tests/test_x.py"]),
+        "not_in_hits": line("main loop", "semantic", "src/core.py", ["src/other.py"]),
+        "not_in_checkout": line("gone", "semantic", "src/gone.py", []),
+    }
+    for cause, query in cases.items():
+        assert misses.classify(query, query["targets"][0], checkouts) == cause  # type: ignore[index]
+    report = misses.analyse(list(cases.values()), checkouts)
+    assert report["missed_targets"] == len(cases)
+    assert sum(c["ndcg10_lost"] for c in report["causes"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert report["nothing_extracted_files"] == {"python": {"demo/src/signals.py": 1}}
