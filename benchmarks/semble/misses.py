@@ -8,6 +8,8 @@ target gets one cause, the first that applies:
   unparsed_language   the engine does not parse the file's language (by extension)
   not_in_checkout     the labelled file is not in the checkout (another revision)
   outside_index_root  the file is not below the repository's benchmark_root
+  cpp_header_as_c     a `.h` file of a C++ repository: parsed with the C grammar, so
+                      namespaces come out as functions and classes not at all
   nothing_extracted   the file is parsed but yields no entity (module-level code only)
   symbol_case         symbol query: the file defines the name, but only in another case
   symbol_qualified    symbol query with a qualifier (`a.b`, `A::B`, `A#b`, `A\\B`) whose last
@@ -18,8 +20,10 @@ target gets one cause, the first that applies:
   ranked_11_plus      the file is among the hits, below place 10
   not_in_hits         none of the file's entities is among the ~100 hits asked for
 NDCG@10 lost by each query (1 - NDCG@10) is shared equally among the causes of its missed
-targets, or put down to `found_low` when every target was found but not all at the top;
-the shares add up to 1 - mean NDCG@10 over queries.
+targets; when every target was found but not all at the top it is put down to
+`found_low_tests_above` (a test, example or benchmark file ranks above the first target),
+`found_low_symbol_case` (a symbol query answered first by the name in another case) or
+`found_low`. The shares add up to 1 - mean NDCG@10 over queries.
 """
 
 from __future__ import annotations
@@ -106,6 +110,32 @@ class Checkouts:
         return self._entities[path]
 
 
+def asks_for_tests(line: Json) -> bool:
+    return any(word in line["query"].lower() for word in ("test", "example", "bench"))
+
+
+def tests_above_first(line: Json) -> bool:
+    """A test, example or benchmark file ranks above the first target found."""
+    found = [t["rank"] for t in line["targets"] if t["rank"] is not None]
+    first = min(found, default=CUTOFF + 1)
+    above = line["top_files"][: first - 1]
+    return not asks_for_tests(line) and any(is_test_path(f) for f in above)
+
+
+def other_case_above_first(line: Json) -> bool:
+    """A symbol query whose name, in another case, is a hit above the first target's file
+    (`Session` answered first by `function session`)."""
+    query = line["query"].strip()
+    found = [t["rank"] for t in line["targets"] if t["rank"] is not None]
+    above = set(line["top_files"][: min(found, default=CUTOFF + 1) - 1])
+    for hit in line["top_hits"]:
+        where, _, rest = hit.partition(" ")
+        name = short_name(rest.partition(" ")[2])
+        if where.rsplit(":", 1)[0] in above and name.lower() == query.lower() and name != query:
+            return True
+    return False
+
+
 def classify(line: Json, target: Json, checkouts: Checkouts) -> str:
     repo = line["repo"]
     spec = checkouts.specs[repo]
@@ -118,6 +148,8 @@ def classify(line: Json, target: Json, checkouts: Checkouts) -> str:
         return "unparsed_language"
     if spec.benchmark_root and not resolved.startswith(spec.benchmark_root + "/"):
         return "outside_index_root"
+    if spec.language == "cpp" and resolved.endswith(".h"):
+        return "cpp_header_as_c"
     if not entities:
         return "nothing_extracted"
     if line["category"] == "symbol":
@@ -130,7 +162,7 @@ def classify(line: Json, target: Json, checkouts: Checkouts) -> str:
             return "symbol_qualified"
         if query.lower() in {n.lower() for n in names}:
             return "symbol_case"
-    if "test" not in line["query"].lower() and any(is_test_path(f) for f in line["top_files"]):
+    if not asks_for_tests(line) and any(is_test_path(f) for f in line["top_files"]):
         return "tests_above"
     if target["rank"] is not None:
         return "ranked_11_plus"
@@ -169,9 +201,14 @@ def analyse(lines: Sequence[Json], checkouts: Checkouts) -> Json:
             for cause in causes:
                 lost[cause] += loss / len(causes)
         elif loss > 0:
-            lost["found_low"] += loss
-            queries_hit["found_low"] += 1
-        if "test" not in line["query"].lower() and any(is_test_path(f) for f in line["top_files"]):
+            low = "found_low"
+            if tests_above_first(line):
+                low = "found_low_tests_above"
+            elif line["category"] == "symbol" and other_case_above_first(line):
+                low = "found_low_symbol_case"
+            lost[low] += loss
+            queries_hit[low] += 1
+        if not asks_for_tests(line) and any(is_test_path(f) for f in line["top_files"]):
             tests_in_top += 1
         hit_files = [h.split(":", 1)[0] for h in line["top_hits"]]
         if hit_files and len(set(hit_files)) <= 3:

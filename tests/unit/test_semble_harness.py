@@ -253,3 +253,41 @@ def test_misses_are_sorted_into_causes(tmp_path: Path) -> None:
     assert report["missed_targets"] == len(cases)
     assert sum(c["ndcg10_lost"] for c in report["causes"].values()) == pytest.approx(1.0, abs=1e-3)
     assert report["nothing_extracted_files"] == {"python": {"demo/src/signals.py": 1}}
+
+
+def test_targets_found_low_are_put_down_to_what_ranks_above_them(tmp_path: Path) -> None:
+    repos = tmp_path / "repos"
+    write(repos / "demo" / "session.py", "class Session:\n    pass\n")
+    specs = write(tmp_path / "repos.json", json.dumps([spec("demo", "python")]))
+    checkouts = misses.Checkouts(repos, load_repo_specs(specs))
+
+    def line(query: str, category: str, top_hits: list[str]) -> dict[str, object]:
+        files = list(dict.fromkeys(h.split(":", 1)[0] for h in top_hits))
+        return {
+            "repo": "demo",
+            "language": "python",
+            "category": category,
+            "query": query,
+            "ndcg10": 0.5,
+            "ndcg10_entities": 0.5,
+            "targets": [{"path": "session.py", "grade": "relevant", "rank": 3}],
+            "top_files": files,
+            "top_hits": top_hits,
+        }
+
+    report = misses.analyse(
+        [
+            line("session store", "semantic", ["a.py:1-2 function x", "tests/test_s.py:1-2 f y",
+                                                "session.py:1-2 class Session"]),
+            line("Session", "symbol", ["a.py:1-2 function session", "b.py:1-2 function x",
+                                       "session.py:1-2 class Session"]),
+            line("session store", "semantic", ["a.py:1-2 function x", "b.py:1-2 function y",
+                                               "session.py:1-2 class Session"]),
+        ],
+        checkouts,
+    )  # fmt: skip
+    assert {cause: c["queries"] for cause, c in report["causes"].items()} == {
+        "found_low_tests_above": 1,
+        "found_low_symbol_case": 1,
+        "found_low": 1,
+    }
