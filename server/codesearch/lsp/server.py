@@ -29,7 +29,7 @@ from codesearch.lsp.convert import hit_to_json, hit_to_symbol, uri_to_path
 from codesearch.lsp.diagnostics import DiagnosticsPublisher
 from codesearch.lsp.progress import ProgressBridge
 from codesearch.parsing.languages import EXTENSIONS
-from codesearch.service import IndexService, ProgressEvent, ServiceStatus
+from codesearch.service import IndexService, ProgressEvent, ServiceStatus, State
 from codesearch.workspace import FileProblem
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class CodesearchServer(LanguageServer):
     def status_payload(self) -> dict[str, Any]:
         if self.service is None:
             return ServiceStatus(
-                "starting", 0, 0, 0, 0, 0, self.settings.model or "all-MiniLM-L6-v2", None
+                State.STARTING, 0, 0, 0, 0, 0, self.settings.model or "all-MiniLM-L6-v2", None
             ).to_json()
         return self.service.status().to_json()
 

@@ -1,0 +1,16 @@
+"""One workspace root: which files (selection), what is indexed (catalog), how changes get
+in (pipeline), and the Workspace facade the CLI and the server drive."""
+
+from codesearch.workspace.facade import Workspace, search_workspaces
+from codesearch.workspace.pipeline import ModelLoader
+from codesearch.workspace.reports import CatalogCounts, FileProblem, IndexProgress, IndexSummary
+
+__all__ = [
+    "CatalogCounts",
+    "FileProblem",
+    "IndexProgress",
+    "IndexSummary",
+    "ModelLoader",
+    "Workspace",
+    "search_workspaces",
+]
