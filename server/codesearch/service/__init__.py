@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codesearch.config import Settings
-from codesearch.debounce import Debouncer
 from codesearch.embedding.batch import Encoder
 from codesearch.embedding.model import ModelLoadError
 from codesearch.search import Hit, SearchFilters
-from codesearch.service.jobs import Job, JobKind, pending_work, plan
+from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
+from codesearch.service.queue import JobQueue
 from codesearch.service.status import ServiceStatus, State, StatusTracker
 from codesearch.store import StoreError
 from codesearch.workspace import (
@@ -91,28 +91,22 @@ class IndexService:
     ) -> None:
         self.settings = settings
         self.listener = listener
-        self._encoder = encoder
-        self._factory = workspace_factory or self._default_factory
+        self._factory = workspace_factory or (lambda r, s: Workspace(r, s, encoder=encoder))
         self._workspaces: dict[Path, Workspace] = {}
-        self._jobs: list[Job] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # guards _workspaces
+        self._queue = JobQueue(debounce_s)
         self._cancel = threading.Event()
         self._paused = threading.Event()
         self._stopping = False
-        self._busy = False
         self._run = 0
         self._status = StatusTracker()
-        self._debouncer: Debouncer[tuple[Path, str]] = Debouncer(debounce_s)
         self._worker = threading.Thread(target=self._loop, name="codesearch-indexer", daemon=True)
         self._worker.start()
-
-    def _default_factory(self, root: Path, settings: Settings) -> Workspace:
-        return Workspace(root, settings, encoder=self._encoder)
 
     # -- public API (any thread) ----------------------------------------------------------
     @property
     def roots(self) -> list[Path]:
-        with self._cond:
+        with self._lock:
             return list(self._workspaces)
 
     def add_folder(self, root: Path | str) -> None:
@@ -122,18 +116,13 @@ class IndexService:
         self._submit(Job(JobKind.CLOSE, Path(root).resolve()))
 
     def file_changed(self, path: Path | str) -> None:
-        """A save or a watcher event: re-index that file after the debounce delay.
-
-        Whether the file may be indexed at all is the workspace's selection's answer, given
-        on the worker when the debounce is over (never read through a link leaving the root).
-        """
+        """A save or a watcher event: re-index that file after the debounce delay (whether
+        it may be indexed is the selection's answer, given on the worker)."""
         target = Path(path)
         root = self.root_for(target)
         if root is None:
             return
-        self._debouncer.touch((root, str(target)))
-        with self._cond:
-            self._cond.notify_all()  # the worker sleeps until the earliest due save
+        self._queue.save((root, str(target)))
         self._notify_status()
 
     def files_removed(self, paths: Iterable[Path | str]) -> None:
@@ -141,7 +130,7 @@ class IndexService:
             target = Path(path)
             root = self.root_for(target)
             if root is not None:
-                self._debouncer.cancel((root, str(target)))
+                self._queue.forget_save((root, str(target)))
                 self._submit(Job(JobKind.REMOVE, root, paths=frozenset({str(target)})))
 
     def reindex(self, *, force: bool = False) -> Future[list[IndexSummary]]:
@@ -182,9 +171,7 @@ class IndexService:
         """The innermost workspace root holding path (multi-root folders may nest)."""
         target = Path(path)
         best: Path | None = None
-        with self._cond:
-            roots = list(self._workspaces)
-            roots += [j.root for j in self._jobs if j.kind is JobKind.INDEX]
+        roots = self.roots + self._queue.roots_waiting()
         for root in roots:
             inside = target == root or target.is_relative_to(root)
             if inside and (best is None or len(root.parts) > len(best.parts)):
@@ -192,7 +179,7 @@ class IndexService:
         return best
 
     def workspace(self, root: Path) -> Workspace | None:
-        with self._cond:
+        with self._lock:
             return self._workspaces.get(root)
 
     def search(
@@ -207,25 +194,25 @@ class IndexService:
         return [RootHit(root_of[id(ws)], hit) for ws, hit in found]
 
     def similar(self, path: Path, line: int, *, limit: int = 20) -> list[RootHit]:
-        root = self.root_for(path)
-        workspace = self.workspace(root) if root is not None else None
-        if root is None or workspace is None:
+        owner = self._owner(path)
+        if owner is None:
             return []
-        return [RootHit(root, h) for h in workspace.similar(path, line, limit=limit)]
+        return [RootHit(owner[0], h) for h in owner[1].similar(path, line, limit=limit)]
 
     def entity_at(self, path: Path, line: int) -> tuple[Path, Hit] | None:
+        owner = self._owner(path)
+        found = owner[1].entity_at(path, line) if owner is not None else None
+        return (owner[0], found[1]) if owner is not None and found else None
+
+    def _owner(self, path: Path) -> tuple[Path, Workspace] | None:
         root = self.root_for(path)
         workspace = self.workspace(root) if root is not None else None
-        if root is None or workspace is None:
-            return None
-        found = workspace.entity_at(path, line)
-        return (root, found[1]) if found else None
+        return (root, workspace) if root is not None and workspace is not None else None
 
     def status(self) -> ServiceStatus:
         """O(roots): each root's catalog keeps its counts as files change."""
-        with self._cond:
-            pending = pending_work(self._jobs) + self._debouncer.pending
-            workspaces = list(self._workspaces.values())
+        pending = self._queue.pending()
+        workspaces = [ws for _, ws in self._open_workspaces()]
         model = workspaces[0].model_name if workspaces else self.settings.model
         return self._status.snapshot(
             (w.counts() for w in workspaces), pending, model or "all-MiniLM-L6-v2"
@@ -233,25 +220,15 @@ class IndexService:
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending (tests, CLI, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._hand_over(self._debouncer.pop_all())
-            with self._cond:
-                if not self._jobs and not self._busy:
-                    return True
-                self._cond.wait(0.05)
-        return False
+        return self._queue.wait_idle(timeout)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop after the batch in flight (vectors of finished batches are kept)."""
-        self._debouncer.close()
-        with self._cond:
-            self._stopping = True
-            self._jobs.clear()
-            self._cond.notify_all()
+        self._stopping = True
+        self._queue.stop()
         self._cancel.set()
         self._worker.join(timeout)
-        with self._cond:
+        with self._lock:
             workspaces = list(self._workspaces.values())
             self._workspaces.clear()
         for workspace in workspaces:
@@ -262,72 +239,23 @@ class IndexService:
 
     # -- the queue ------------------------------------------------------------------------
     def _open_workspaces(self) -> list[tuple[Path, Workspace]]:
-        with self._cond:
+        with self._lock:
             return list(self._workspaces.items())
 
     def _fan_out(self, kind: JobKind, force: bool) -> Future[list[IndexSummary]]:
-        roots = self.roots
-        combined: Future[list[IndexSummary]] = Future()
-        if not roots:
-            combined.set_result([])
-            return combined
-        futures: list[Future[Any]] = [Future() for _ in roots]
-        for root, future in zip(roots, futures, strict=True):
-            self._submit(Job(kind, root, force=force, future=future))
+        futures: list[Future[Any]] = []
+        for root in self.roots:
+            futures.append(Future())
+            self._submit(Job(kind, root, force=force, future=futures[-1]))
+        return all_of(futures)
 
-        def gather(_: Future[Any]) -> None:
-            if all(f.done() for f in futures) and not combined.done():
-                errors = [f.exception() for f in futures if f.exception() is not None]
-                if errors:
-                    combined.set_exception(errors[0])
-                else:
-                    combined.set_result([f.result() for f in futures])
-
-        for future in futures:
-            future.add_done_callback(gather)
-        return combined
-
-    def _hand_over(self, keys: list[tuple[Path, str]]) -> None:
-        """Debounced saves become one paths job per root."""
-        by_root: dict[Path, set[str]] = {}
-        for root, path in keys:
-            by_root.setdefault(root, set()).add(path)
-        for root, paths in by_root.items():
-            self._submit(Job(JobKind.PATHS, root, paths=frozenset(paths)), notify=False)
-
-    def _submit(self, job: Job, *, notify: bool = True) -> None:
-        with self._cond:
-            if self._stopping:
-                if job.future is not None:
-                    job.future.cancel()
-                return
-            self._jobs = plan(self._jobs, job)
-            self._cond.notify_all()
-        if notify:
+    def _submit(self, job: Job) -> None:
+        if self._queue.submit(job):
             self._notify_status()
 
-    def _next_job(self) -> Job | None:
-        """The next job, once there is one (saves are handed over when due); None: stop."""
-        with self._cond:
-            while True:
-                if self._stopping:
-                    self._busy = False
-                    self._cond.notify_all()
-                    return None
-                due = self._debouncer.pop_due()
-                if due:
-                    self._hand_over(due)
-                if self._jobs:
-                    self._busy = True
-                    self._cancel.clear()
-                    return self._jobs.pop(0)
-                self._busy = False
-                self._cond.notify_all()
-                wake = self._debouncer.next_due()
-                self._cond.wait(None if wake is None else max(0.0, wake - time.monotonic()))
-
     def _loop(self) -> None:
-        while (job := self._next_job()) is not None:
+        while (job := self._queue.take()) is not None:
+            self._cancel.clear()
             try:
                 result = self._run_job(job)
                 if job.future is not None and not job.future.done():
@@ -339,28 +267,28 @@ class IndexService:
                 if job.future is not None and not job.future.done():
                     job.future.set_exception(exc)
             finally:
-                with self._cond:
-                    idle = not self._jobs
-                if idle and self._status.state in (State.INDEXING, State.STARTING):
+                if self._queue.empty() and self._status.state in (State.INDEXING, State.STARTING):
                     self._set_state(State.IDLE)
                 else:
                     self._notify_status(force=True)
 
     # -- running one job (on the worker) -------------------------------------------------
     def _workspace_for(self, root: Path) -> Workspace:
-        with self._cond:
-            existing = self._workspaces.get(root)
+        existing = self.workspace(root)
         if existing is not None:
             return existing
         workspace = self._factory(root, self.settings).open()
-        with self._cond:
+        with self._lock:
             self._workspaces[root] = workspace
         # searches need the model; a warm index does not need it to index: load it beside
         # the scan, so the first search after a restart does not wait for the load
         workspace.load_model_in_background(self._model_load_failed)
         recovered = workspace.store.recovered if workspace.store is not None else None
-        if recovered:
-            self._warn(recovered)  # once: the next open finds a healthy store
+        if recovered:  # said once: the next open finds a healthy store
+            try:
+                self.listener.on_warning(recovered)
+            except Exception:
+                log.exception("warning listener failed: %s", recovered)
         return workspace
 
     def _model_load_failed(self, exc: BaseException) -> None:
@@ -371,15 +299,13 @@ class IndexService:
 
     def _run_job(self, job: Job) -> IndexSummary | None:
         if job.kind is JobKind.CLOSE:
-            with self._cond:
+            with self._lock:
                 workspace = self._workspaces.pop(job.root, None)
+            cleared = _cleared(workspace) if workspace is not None else {}
             if workspace is not None:
-                problems: dict[str, FileProblem | None] = {
-                    p.path: None for p in workspace.problems()
-                }
                 workspace.close()
-                if problems and not job.force:
-                    self.listener.on_problems(job.root, problems)
+            if cleared and not job.force:  # force: a settings change, the root comes back
+                self.listener.on_problems(job.root, cleared)
             return None
         if not self.settings.enable:
             self._set_state(State.DISABLED)
@@ -387,10 +313,10 @@ class IndexService:
         try:
             workspace = self._workspace_for(job.root)
             if job.kind is JobKind.CLEAR:
-                old: dict[str, FileProblem | None] = {p.path: None for p in workspace.problems()}
+                cleared = _cleared(workspace)
                 workspace.clear()
-                if old:
-                    self.listener.on_problems(job.root, old)
+                if cleared:
+                    self.listener.on_problems(job.root, cleared)
                 job = replace(job, kind=JobKind.INDEX)
             return self._index(workspace, job)
         except (ModelLoadError, StoreError, FileNotFoundError, ValueError) as exc:
@@ -417,7 +343,8 @@ class IndexService:
         finally:
             report.end()
         self._status.add_embedded(summary.embedded)
-        if not summary.cancelled and self._status.recover():
+        model_failed = workspace.model.error is not None  # a failed load is no recovery
+        if not summary.cancelled and not model_failed and self._status.recover():
             self._notify_status(force=True)
         now = {p.path: p for p in workspace.problems()}
         update = problems_update(before, now, summary.changed_paths)
@@ -434,12 +361,6 @@ class IndexService:
         if first_time:
             self.listener.on_error(message)
 
-    def _warn(self, message: str) -> None:
-        try:
-            self.listener.on_warning(message)
-        except Exception:
-            log.exception("warning listener failed: %s", message)
-
     def _set_state(self, state: State) -> None:
         self._status.set_state(state)
         self._notify_status(force=True)
@@ -452,6 +373,11 @@ class IndexService:
             self.listener.on_status(status)
         except Exception:
             log.exception("status listener failed")
+
+
+def _cleared(workspace: Workspace) -> dict[str, FileProblem | None]:
+    """Diagnostics that clear every problem of a root (closed or cleared)."""
+    return {p.path: None for p in workspace.problems()}
 
 
 class _ProgressReporter:

@@ -64,3 +64,23 @@ def plan(pending: Sequence[Job], new: Job) -> list[Job]:
 def pending_work(jobs: Sequence[Job]) -> int:
     """Work items waiting: one per job, one per file of a paths job."""
     return sum(len(j.paths) if j.kind is JobKind.PATHS else 1 for j in jobs)
+
+
+def all_of(futures: Sequence[Future[Any]]) -> Future[list[Any]]:
+    """One future for several (one per root): their results in order, or the first error."""
+    combined: Future[list[Any]] = Future()
+    if not futures:
+        combined.set_result([])
+        return combined
+
+    def gather(_: Future[Any]) -> None:
+        if all(f.done() for f in futures) and not combined.done():
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                combined.set_exception(errors[0])
+            else:
+                combined.set_result([f.result() for f in futures])
+
+    for future in futures:
+        future.add_done_callback(gather)
+    return combined

@@ -1,8 +1,9 @@
 """One workspace root: which files (selection), what is indexed (catalog), how changes get
 in (pipeline), and the Workspace facade the CLI and the server drive."""
 
-from codesearch.workspace.facade import Workspace, search_workspaces
+from codesearch.workspace.facade import Workspace
 from codesearch.workspace.pipeline import ModelLoader
+from codesearch.workspace.queries import search_workspaces
 from codesearch.workspace.reports import CatalogCounts, FileProblem, IndexProgress, IndexSummary
 
 __all__ = [

@@ -20,11 +20,12 @@ from codesearch.embedding.batch import Encoder
 from codesearch.embedding.model import Vectors, load_model, resolve_model
 from codesearch.embedding.onnx_backend import backend_model_id
 from codesearch.index.scan import IgnoreRules, ScannedFile, SkippedFile
-from codesearch.index.search_index import IndexedEntity, SearchIndex
-from codesearch.search import Hit, SearchFilters, rank, rank_many
+from codesearch.index.search_index import SearchIndex
+from codesearch.search import Hit, SearchFilters, rank
 from codesearch.store import Store, workspace_store_dir
 from codesearch.workspace.catalog import Catalog
 from codesearch.workspace.pipeline import IndexPipeline, ModelHandle, ModelLoader
+from codesearch.workspace.queries import entity_at, similar
 from codesearch.workspace.reports import (
     CatalogCounts,
     FileProblem,
@@ -272,57 +273,20 @@ class Workspace:
         return rank(index, query, self.query_vector(query), limit=limit, filters=filters)
 
     def entity_at(self, path: Path | str, line: int) -> tuple[int, Hit] | None:
-        """The innermost indexed entity whose range holds this 1-based line."""
+        """The innermost indexed entity whose range holds this 1-based line (its row)."""
         rel = self.relative(path)
         index = self.index_view
-        if rel is None or index is None:
-            return None
-        best: tuple[int, int, IndexedEntity] | None = None  # span, row, entity
-        with index.reading():  # rows stay put while we look (a save may be updating)
-            for row in index.rows_of(rel):
-                item = index.entity(row)
-                if item is None:
-                    continue
-                rec = item.record
-                if rec.start_line <= line <= rec.end_line:
-                    span = rec.end_line - rec.start_line
-                    if best is None or span < best[0]:
-                        best = (span, row, item)
-        if best is None:
-            return None
-        _, row, found = best
-        rec = found.record
-        hit = Hit(
-            rel,
-            rec.name,
-            rec.kind,
-            rec.language,
-            rec.start_line,
-            rec.end_line,
-            rec.start_col,
-            rec.end_col,
-            rec.signature,
-            1.0,
-            1.0,
-            0.0,
-            (),
-        )
-        return row, hit
+        return entity_at(index, rel, line) if rel is not None and index is not None else None
 
     def similar(
         self, path: Path | str, line: int, *, limit: int = 20, filters: SearchFilters | None = None
     ) -> list[Hit]:
         """Entities nearest by meaning to the one at path:line (itself excluded)."""
+        rel = self.relative(path)
         index = self.index_view
-        if index is None:
+        if rel is None or index is None:
             return []
-        with index.reading():  # the row found must still be that entity when ranking
-            found = self.entity_at(path, line)
-            if found is None:
-                return []
-            row, _ = found
-            vector = index.vector(row)
-            return rank(index, "", vector, limit=limit, filters=filters, exclude_rows={row})
+        return similar(index, rel, line, limit=limit, filters=filters)
 
     # -- reporting --------------------------------------------------------------------
     def counts(self) -> CatalogCounts:
@@ -368,31 +332,3 @@ class Workspace:
             "store_bytes": store.size_bytes() if store is not None else 0,
             "last_indexed": self.last_indexed,
         }
-
-
-def search_workspaces(
-    workspaces: Sequence[Workspace],
-    query: str,
-    *,
-    limit: int = 20,
-    filters: SearchFilters | None = None,
-) -> list[tuple[Workspace, Hit]]:
-    """Search several roots as one index: the query is embedded once (per model), and hits
-    are ranked together, with keyword statistics pooled over every root."""
-    if not query.strip():
-        return []
-    by_model: dict[str, list[tuple[Workspace, SearchIndex]]] = {}
-    for ws in workspaces:
-        index = ws.index_view
-        if index is not None and len(index):
-            by_model.setdefault(ws.model_id, []).append((ws, index))
-    hits: list[tuple[Workspace, Hit]] = []
-    for group in by_model.values():  # one group unless roots were opened with other models
-        vector = group[0][0].query_vector(query)
-        ranked = rank_many(
-            [index for _, index in group], query, vector, limit=limit, filters=filters
-        )
-        hits.extend((group[i][0], hit) for i, hit in ranked)
-    if len(by_model) > 1:
-        hits.sort(key=lambda pair: -pair[1].score)
-    return hits[:limit]

@@ -62,6 +62,7 @@ class ModelHandle:
         self._encoder = encoder
         self._loader = loader
         self._lock = threading.Lock()
+        self.error: BaseException | None = None  # why the last load failed, if it did
 
     @property
     def loaded(self) -> bool:
@@ -71,7 +72,12 @@ class ModelHandle:
         with self._lock:
             if self._encoder is None:
                 assert self._loader is not None
-                self._encoder = self._loader.load()
+                try:
+                    self._encoder = self._loader.load()
+                except BaseException as exc:
+                    self.error = exc
+                    raise
+                self.error = None
             return self._encoder
 
     def load_in_background(self, on_error: Callable[[BaseException], None]) -> threading.Thread:
