@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from tests.support.fakes import FakeEncoder
 
-from codesearch.workspace import pipeline
 from codesearch.config import Settings
 from codesearch.embedding.model import EmbeddingModel, Vectors
 from codesearch.search import SearchFilters
-from codesearch.workspace import Workspace
+from codesearch.workspace import Workspace, pipeline
 
 pytestmark = pytest.mark.slow
 

@@ -28,19 +28,54 @@ def remove(*names: str, root: Path = A) -> Job:
 CASES: list[tuple[str, list[Job], Job, list[Job]]] = [
     ("queued when nothing waits", [], paths("x.py"), [paths("x.py")]),
     ("a save is absorbed by a full pass waiting", [index()], paths("x.py"), [index()]),
-    ("a save is not absorbed by another root's pass", [index(B)], paths("x.py"), [index(B), paths("x.py")]),
-    ("a forced pass does not absorb a save", [index(force=True)], paths("x.py"), [index(force=True), paths("x.py")]),
+    (
+        "a save is not absorbed by another root's pass",
+        [index(B)],
+        paths("x.py"),
+        [index(B), paths("x.py")],
+    ),
+    (
+        "a forced pass does not absorb a save",
+        [index(force=True)],
+        paths("x.py"),
+        [index(force=True), paths("x.py")],
+    ),
     ("saves of one root merge", [paths("x.py")], paths("y.py"), [paths("x.py", "y.py")]),
-    ("saves merge in place, order kept", [paths("x.py"), index(B)], paths("y.py"), [paths("x.py", "y.py"), index(B)]),
-    ("saves of two roots stay apart", [paths("x.py", root=B)], paths("y.py"), [paths("x.py", root=B), paths("y.py")]),
-    ("a full pass drops the saves of its root", [paths("x.py"), paths("y.py", root=B)], index(), [paths("y.py", root=B), index()]),
+    (
+        "saves merge in place, order kept",
+        [paths("x.py"), index(B)],
+        paths("y.py"),
+        [paths("x.py", "y.py"), index(B)],
+    ),
+    (
+        "saves of two roots stay apart",
+        [paths("x.py", root=B)],
+        paths("y.py"),
+        [paths("x.py", root=B), paths("y.py")],
+    ),
+    (
+        "a full pass drops the saves of its root",
+        [paths("x.py"), paths("y.py", root=B)],
+        index(),
+        [paths("y.py", root=B), index()],
+    ),
     ("a full pass is absorbed by an equal one", [index()], index(), [index()]),
     ("a full pass is absorbed by a forced one", [index(force=True)], index(), [index(force=True)]),
-    ("a forced pass is not absorbed by an unforced one", [index()], index(force=True), [index(), index(force=True)]),
+    (
+        "a forced pass is not absorbed by an unforced one",
+        [index()],
+        index(force=True),
+        [index(), index(force=True)],
+    ),
     ("another root's pass does not absorb", [index(B)], index(), [index(B), index()]),
-    ("removals are queued as they come", [index(), remove("x.py")], remove("y.py"), [index(), remove("x.py"), remove("y.py")]),
+    (
+        "removals are queued as they come",
+        [index(), remove("x.py")],
+        remove("y.py"),
+        [index(), remove("x.py"), remove("y.py")],
+    ),
     ("a close is queued", [index()], Job(JobKind.CLOSE, A), [index(), Job(JobKind.CLOSE, A)]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

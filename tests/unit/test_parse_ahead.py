@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codesearch.workspace import pipeline
 from codesearch.entities import Entity
 from codesearch.index.scan import ScannedFile
+from codesearch.workspace import pipeline
 
 
 def _item(index: int, entities: int) -> Any:
