@@ -70,20 +70,23 @@ def main() -> int:
     parser.add_argument("--project", default="networkx", choices=sorted(PROJECTS))
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "first_search.json")
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the project and store here")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="codesearch-first-search-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="codesearch-first-search-"))
     root = work / args.project
-    shutil.copytree(fetch(args.project), root)
+    if not root.exists():
+        shutil.copytree(fetch(args.project), root)
     store = work / "store"
     settings = Settings(store_dir=str(store))
     started = time.perf_counter()
     with Workspace(root, settings, encoder=load_model(backend=settings.backend)) as ws:
-        summary = ws.index()  # the warm store every start below opens
+        summary = ws.index()  # the warm store every start below opens (kept: nothing to do)
     build_s = time.perf_counter() - started
 
     runs = [asyncio.run(one_start(root, store)) for _ in range(args.restarts)]
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
     def median(key: str) -> float:
         return round(statistics.median(run[key] for run in runs), 3)

@@ -135,6 +135,9 @@ def test_a_too_large_file_saved_again_is_still_one_skipped_file(ws: Workspace) -
     ws.index_paths([root / "big.py"])  # grew again: out of the index, one skipped file
     assert ws.skipped_counts()["too_large"] == 1
     assert "small_again" not in [h.name for h in ws.search("small again", limit=3)]
+    (root / "big.py").unlink()
+    ws.remove_paths([root / "big.py"])  # deleted: no longer skipped either
+    assert ws.skipped_paths()["too_large"] == [] and "too_large" not in ws.skipped_counts()
 
 
 class Silent:

@@ -213,6 +213,13 @@ class Catalog:
             if reason is not None:
                 self._scan_skips.setdefault(reason, set()).add(path)
 
+    def forget_skips_under(self, rel: str) -> None:
+        """A file or folder was deleted: it, and what was below it, is no longer skipped."""
+        prefix = rel.rstrip("/") + "/"
+        with self._lock:
+            for paths in self._scan_skips.values():
+                paths.difference_update([p for p in paths if p == rel or p.startswith(prefix)])
+
     def clear(self) -> None:
         """Forget everything (the store is emptied, not moved)."""
         with self._lock:

@@ -216,7 +216,7 @@ class Workspace:
             rel = self.selection.relative(raw)
             if rel is not None:
                 targets.update(catalog.paths_under(rel))
-                catalog.note_skip(rel, None)
+                catalog.forget_skips_under(rel)
         self._remove(sorted(targets), summary)
         return self._finish(summary, started, None)
 
