@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,25 @@ def test_relative_accepts_another_spelling_of_the_root(tmp_path: Path) -> None:
     selection = Selection(root, (), MAX)
     assert selection.relative(root / "sneaky.py") == "sneaky.py"
     assert selection.select("sneaky.py") == SkippedFile("sneaky.py", "symlink_outside")
+
+
+def test_nothing_behind_a_folder_link_leaving_the_root_is_read(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not even its ignore files: the save path once read them while asking whether a file
+    behind the link was ignored."""
+    from codesearch.index import scan
+
+    root, outside = tree
+    write(outside, "pkg/.gitignore", "*.tmp\n")
+    read: list[str] = []
+    real_read = scan._read_ignore_file
+
+    def spy(path: str) -> Any:
+        read.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(scan, "_read_ignore_file", spy)
+    selection = Selection(root, (), MAX)
+    assert selection.select("linked_out/deep.py") is None
+    assert not [p for p in read if str(outside) in p or "linked_out" in p]

@@ -5,7 +5,7 @@ here and turns the listener callbacks into LSP notifications. All indexing happe
 worker thread, which also waits out the save debounce (no timer thread), so the server's
 event loop stays free to answer requests; searches run on the caller's thread against the
 in-memory indexes while the worker embeds. Each root's model starts loading on a thread of
-its own as soon as its index is open, so the first search does not wait for it.
+its own as soon as the root is added, so the first search does not wait for all of it.
 """
 
 from __future__ import annotations
@@ -277,12 +277,13 @@ class IndexService:
         existing = self.workspace(root)
         if existing is not None:
             return existing
-        workspace = self._factory(root, self.settings).open()
+        workspace = self._factory(root, self.settings)
+        # searches need the model; a warm index does not need it to index: load it beside
+        # opening the index and the scan, so the first search after a restart waits little
+        workspace.load_model_in_background(self._model_load_failed)
+        workspace.open()
         with self._lock:
             self._workspaces[root] = workspace
-        # searches need the model; a warm index does not need it to index: load it beside
-        # the scan, so the first search after a restart does not wait for the load
-        workspace.load_model_in_background(self._model_load_failed)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
             try:

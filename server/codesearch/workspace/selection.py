@@ -71,22 +71,26 @@ class Selection:
     def select(self, rel: str) -> Verdict:
         """The scan's verdict on one root-relative path, reached without a walk.
 
-        Checks in the scan's order: language, ignore rules, a printable name, a symlink
-        leaving the root, a regular file, the size cap. A folder on the way that is a
-        symlink is never entered (the scan does not follow folder links either).
+        Checks: language; no symlinked folder on the way (the scan never follows folder
+        links, and nothing behind one is read); then in the scan's order: ignore rules, a
+        printable name, a symlink leaving the root, a regular file, the size cap.
         """
         language = language_for_path(rel)
-        if language is None or self.rules.is_ignored(rel):
+        if language is None:
             return None
-        escaped = printable_name(rel)
-        if escaped is not None:
-            return SkippedFile(escaped, SKIP_UNREADABLE)
         absolute = os.path.join(self._root_str, rel)
         folder = posixpath.dirname(rel)
         if folder and os.path.realpath(os.path.dirname(absolute)) != os.path.join(
             self._real_root, folder
         ):
-            return None  # a symlinked folder on the way: the scan never walks into it
+            # a symlinked folder on the way: the scan never walks into it, and nothing
+            # behind it is read (not even its ignore files)
+            return None
+        if self.rules.is_ignored(rel):
+            return None
+        escaped = printable_name(rel)
+        if escaped is not None:
+            return SkippedFile(escaped, SKIP_UNREADABLE)
         try:
             info = os.lstat(absolute)
         except OSError:
