@@ -3,12 +3,14 @@
     python -m benchmarks.first_search [--project networkx] [--restarts 3]
 
 Builds the store of a real project once (in-process, the shipped model), then starts
-`codesearch serve` over it several times. After each start the client asks
-`workspace/symbol` every 50 ms, as an editor whose user types right away would, until the
-answer holds hits: the latency of that first answered request is what the user waits for
-(target < 1 s; it used to include the whole model load, 2-5 s). Also reported: time from
-process start to that answer and to the idle status, and the latency of a request made
-once the server reports idle.
+`codesearch serve` over it several times, two ways in turn:
+
+- at idle: the first `workspace/symbol` is sent when the server first reports idle (the
+  status bar says ready); its latency is the headline (target < 1 s; it used to include
+  the whole model load, 2-5 s, because the model loaded only on the first search);
+- at once: `workspace/symbol` is asked every 50 ms from the start, as by a user who types
+  before the server is ready, until the answer holds hits: that request waits for what
+  is left of the model load.
 """
 
 from __future__ import annotations
@@ -40,10 +42,24 @@ async def symbol(session: Any, query: str) -> tuple[int, float]:
     return len(found or []), time.monotonic() - started
 
 
-async def one_start(root: Path, store: Path) -> dict[str, float]:
+async def watch_idle(session: Any, spawned: float, seen: dict[str, float]) -> None:
+    """Note when the first idle status arrives (while requests may be waiting)."""
+    while "idle" not in seen:
+        if any(s["state"] == "idle" and s["pending"] == 0 for s in session.statuses):
+            seen["idle"] = time.monotonic() - spawned
+        await asyncio.sleep(0.01)
+
+
+async def one_start(root: Path, store: Path, *, at_once: bool) -> dict[str, float]:
+    """One server start. `at_once`: ask every 50 ms from the start until hits come; else
+    ask once the server first reports idle (what scale.py's first search measured)."""
     spawned = time.monotonic()
     session = await start_server(root, store)
+    seen: dict[str, float] = {}
+    watcher = asyncio.create_task(watch_idle(session, spawned, seen))
     try:
+        if not at_once:
+            await session.idle_after(0, 300)
         while True:
             hits, latency = await symbol(session, QUERY)
             if hits:
@@ -52,16 +68,14 @@ async def one_start(root: Path, store: Path) -> dict[str, float]:
                 raise TimeoutError("no workspace/symbol answer with hits")
             await asyncio.sleep(0.05)
         answered = time.monotonic() - spawned
-        await session.idle_after(0, 300)
-        idle = time.monotonic() - spawned
-        _, after_idle = await symbol(session, "add_edge")
+        await asyncio.wait_for(watcher, 300)
     finally:
+        watcher.cancel()
         await session.close()
     return {
         "first_answer_latency_s": latency,
         "start_to_first_answer_s": answered,
-        "start_to_idle_s": idle,
-        "latency_after_idle_s": after_idle,
+        "start_to_idle_s": seen.get("idle", float("nan")),
     }
 
 
@@ -84,26 +98,32 @@ def main() -> int:
         summary = ws.index()  # the warm store every start below opens (kept: nothing to do)
     build_s = time.perf_counter() - started
 
-    runs = [asyncio.run(one_start(root, store)) for _ in range(args.restarts)]
+    at_once: list[dict[str, float]] = []
+    at_idle: list[dict[str, float]] = []
+    for _ in range(args.restarts):  # alternated, so both meet the same machine load
+        at_once.append(asyncio.run(one_start(root, store, at_once=True)))
+        at_idle.append(asyncio.run(one_start(root, store, at_once=False)))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
-    def median(key: str) -> float:
+    def median(runs: list[dict[str, float]], key: str) -> float:
         return round(statistics.median(run[key] for run in runs), 3)
 
     results: dict[str, Any] = {
         "project": f"{args.project}=={PROJECTS[args.project].version}",
         "entities": summary.entities,
         "build_seconds": round(build_s, 1),
-        "restarts": len(runs),
+        "restarts": len(at_idle),
         "query": QUERY,
-        "first_answer_latency_s_median": median("first_answer_latency_s"),
+        "at_idle_first_answer_latency_s_median": median(at_idle, "first_answer_latency_s"),
+        "at_idle_start_to_idle_s_median": median(at_idle, "start_to_idle_s"),
+        "at_once_first_answer_latency_s_median": median(at_once, "first_answer_latency_s"),
+        "at_once_start_to_first_answer_s_median": median(at_once, "start_to_first_answer_s"),
+        "at_once_start_to_idle_s_median": median(at_once, "start_to_idle_s"),
         "first_answer_latency_target_s": TARGET_S,
-        "first_answer_latency_met": median("first_answer_latency_s") < TARGET_S,
-        "start_to_first_answer_s_median": median("start_to_first_answer_s"),
-        "start_to_idle_s_median": median("start_to_idle_s"),
-        "latency_after_idle_s_median": median("latency_after_idle_s"),
-        "runs": [{k: round(v, 3) for k, v in run.items()} for run in runs],
+        "at_idle_target_met": median(at_idle, "first_answer_latency_s") < TARGET_S,
+        "runs_at_idle": [{k: round(v, 3) for k, v in run.items()} for run in at_idle],
+        "runs_at_once": [{k: round(v, 3) for k, v in run.items()} for run in at_once],
     }
     write_results(results, args.out)
     return 0

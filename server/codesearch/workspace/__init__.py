@@ -2,7 +2,7 @@
 in (pipeline), and the Workspace facade the CLI and the server drive."""
 
 from codesearch.workspace.facade import Workspace
-from codesearch.workspace.pipeline import ModelLoader
+from codesearch.workspace.model import ModelLoader
 from codesearch.workspace.queries import search_workspaces
 from codesearch.workspace.reports import CatalogCounts, FileProblem, IndexProgress, IndexSummary
 

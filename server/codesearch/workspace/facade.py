@@ -24,7 +24,8 @@ from codesearch.index.search_index import SearchIndex
 from codesearch.search import Hit, SearchFilters, rank
 from codesearch.store import Store, workspace_store_dir
 from codesearch.workspace.catalog import Catalog
-from codesearch.workspace.pipeline import IndexPipeline, ModelHandle, ModelLoader
+from codesearch.workspace.model import ModelHandle, ModelLoader
+from codesearch.workspace.pipeline import IndexPipeline
 from codesearch.workspace.queries import entity_at, similar
 from codesearch.workspace.reports import (
     CatalogCounts,

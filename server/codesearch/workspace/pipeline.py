@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codesearch import keywords
-from codesearch.embedding.batch import BatchEmbedder, Encoder
+from codesearch.embedding.batch import BatchEmbedder
 from codesearch.embedding.model import Vectors
 from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
 from codesearch.entities import Entity
@@ -27,6 +27,7 @@ from codesearch.index.scan import ScannedFile
 from codesearch.parsing import extract_entities
 from codesearch.store import EntityFailure, EntityRecord, FileManifest
 from codesearch.workspace.catalog import Catalog
+from codesearch.workspace.model import ModelHandle
 from codesearch.workspace.reports import IndexProgress, IndexSummary, ProgressFn, StopFn
 
 log = logging.getLogger(__name__)
@@ -40,58 +41,6 @@ CHUNK_GROWTH = 8
 # thread itself: a helper thread pays off only when parsing and the model can overlap.
 INLINE_FILES = 4
 SKIP_KINDS = frozenset({"binary", "too_large"})  # not indexed on purpose: counted, not diagnosed
-
-
-@dataclass(frozen=True)
-class ModelLoader:
-    """A model not loaded yet: the identity it will have (known without loading it, to
-    check the store) and how to load it."""
-
-    model_id: str
-    name: str
-    load: Callable[[], Encoder]
-
-
-class ModelHandle:
-    """The workspace's model, loaded once on first need (a warm, unchanged index never
-    needs it to index) or ahead of need on a background thread (searches need it)."""
-
-    def __init__(self, *, encoder: Encoder | None = None, loader: ModelLoader | None = None):
-        if encoder is None and loader is None:
-            raise ValueError("a model needs an encoder or a loader")
-        self._encoder = encoder
-        self._loader = loader
-        self._lock = threading.Lock()
-        self.error: BaseException | None = None  # why the last load failed, if it did
-
-    @property
-    def loaded(self) -> bool:
-        return self._encoder is not None
-
-    def get(self) -> Encoder:
-        with self._lock:
-            if self._encoder is None:
-                assert self._loader is not None
-                try:
-                    self._encoder = self._loader.load()
-                except BaseException as exc:
-                    self.error = exc
-                    raise
-                self.error = None
-            return self._encoder
-
-    def load_in_background(self, on_error: Callable[[BaseException], None]) -> threading.Thread:
-        """Start loading on a thread of its own; `on_error` hears of a failure."""
-
-        def load() -> None:
-            try:
-                self.get()
-            except BaseException as exc:
-                on_error(exc)
-
-        thread = threading.Thread(target=load, name="codesearch-model-load", daemon=True)
-        thread.start()
-        return thread
 
 
 @dataclass
