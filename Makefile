@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 FOLDER ?= tests/fixtures/workspace
 QUERY  ?= retry failed uploads
 
-.PHONY: search test test-python test-extension check contract clean
+.PHONY: search test test-fast test-python test-extension check contract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: test-python test-extension
 
 test-python: $(STAMP)
 	$(PY) -m pytest -q
+
+## The fast inner loop: tests with the fake encoder; no real model, no servers (seconds).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 test-extension: $(STAMP) node_modules/.installed
 	npm run --silent build

@@ -121,7 +121,7 @@ def main() -> int:
     started = time.perf_counter()
     ws = Workspace(root, settings, encoder=model).open()
     open_s = time.perf_counter() - started
-    index = ws._index
+    index = ws.index_view
     assert index is not None
     queries = QUERIES * 10
     vectors = model.encode(queries, batch_size=32)

@@ -45,7 +45,8 @@ from benchmarks.semble.metrics import (
     score_entities,
     score_files,
 )
-from codesearch.config import BACKENDS, DEFAULT_BACKEND
+from codesearch.config import DEFAULT_BACKEND
+from codesearch.embedding.registry import BACKEND_NAMES
 
 BENCHMARKS = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = BENCHMARKS / "results" / "semble.json"
@@ -378,7 +379,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--exclude", action="append", default=[], help="leave this repository out (repeatable)"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND)
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default=DEFAULT_BACKEND)
     parser.add_argument(
         "--cache-dir", type=Path, default=DEFAULT_CACHE, help="vector stores, reused across runs"
     )

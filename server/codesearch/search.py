@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Collection, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,7 +27,7 @@ import numpy.typing as npt
 
 from codesearch import keywords
 from codesearch.embedding.types import Vectors
-from codesearch.index.search_index import IndexedEntity, SearchIndex
+from codesearch.index.search_index import IndexedEntity, KeywordStats, SearchIndex
 
 KEYWORD_WEIGHT = 0.2  # a: the keyword share of the mix (the dense share is 1 - a)
 NAME_COVER_BOOST = 0.1  # c: added when all of an entity's own name words are in the query
@@ -95,10 +96,6 @@ class Hit:
         }
 
 
-def _top(scores: dict[int, float], count: int) -> list[int]:
-    return sorted(scores, key=lambda r: (-scores[r], r))[:count]
-
-
 def _top_rows(values: npt.NDArray[np.floating[Any]], count: int) -> list[int]:
     """Rows of the `count` largest finite values, best first (ties by row)."""
     finite = np.flatnonzero(np.isfinite(values))
@@ -140,91 +137,130 @@ def rank(
     `boosts=False` turns the name boosts off (the benchmark's plain baselines).
     """
     with index.reading():  # one consistent view while saves update the index
-        return _rank(index, query, query_vector, limit, filters, exclude_rows, use_keywords, boosts)
+        ranked = _rank(
+            [index], query, query_vector, limit, filters, [exclude_rows], use_keywords, boosts
+        )
+    return [hit for _, hit in ranked]
+
+
+def rank_many(
+    indexes: Sequence[SearchIndex],
+    query: str,
+    query_vector: Vectors | None,
+    *,
+    limit: int = 20,
+    filters: SearchFilters | None = None,
+) -> list[tuple[int, Hit]]:
+    """Hybrid ranking over several indexes (one per workspace root) as if they were one.
+
+    The keyword statistics (rows, lengths, document frequencies) are pooled and the keyword
+    score is normalised by the best over all indexes, so a hit's place does not depend on
+    which root holds it. Gives (position of the hit's index in `indexes`, hit), best first.
+    """
+    with ExitStack() as stack:
+        for index in indexes:  # always in the caller's order: no lock-order inversions
+            stack.enter_context(index.reading())
+        excludes: list[Collection[int]] = [() for _ in indexes]
+        return _rank(indexes, query, query_vector, limit, filters, excludes, True, True)
+
+
+Row = tuple[int, int]  # (position of the index, row in it)
 
 
 def _rank(
-    index: SearchIndex,
+    indexes: Sequence[SearchIndex],
     query: str,
     query_vector: Vectors | None,
     limit: int,
     filters: SearchFilters | None,
-    exclude_rows: Collection[int],
+    excludes: Sequence[Collection[int]],
     use_keywords: bool,
     boosts: bool,
-) -> list[Hit]:
+) -> list[tuple[int, Hit]]:
     filters = filters or SearchFilters()
-    if limit <= 0 or len(index) == 0:
+    if limit <= 0 or not any(len(index) for index in indexes):
         return []
     q_terms = keywords.query_terms(query) if use_keywords else []
     pool = max(CANDIDATES, limit * 5)
+    stats: KeywordStats | None = None
+    if q_terms and len(indexes) > 1:
+        shares = [index.keyword_stats(q_terms) for index in indexes]
+        stats = shares[0]
+        for share in shares[1:]:
+            stats = stats + share
 
     # Candidate generation stays in numpy: at 100k entities a Python loop over every
     # matching row costs hundreds of milliseconds; only the top `pool` rows leave numpy.
-    allowed = _allowed_mask(index, filters, exclude_rows)
-    cosine: dict[int, float] = {}
-    scores = index.dense_scores(query_vector) if query_vector is not None else None
-    if scores is not None:
-        masked = np.where(allowed, scores, -np.inf)
-        for row in _top_rows(masked, pool):
-            cosine[row] = float(scores[row])
-    keyword: dict[int, float] = {}
-    bm25 = np.zeros(0)
-    if q_terms:
-        bm25 = np.where(allowed, index.keyword_array(q_terms), 0.0)
-        best_rows = _top_rows(np.where(bm25 > 0, bm25, -np.inf), pool)
-        keyword = {row: float(bm25[row]) for row in best_rows}
+    cosine: dict[Row, float] = {}
+    keyword: dict[Row, float] = {}
+    dense_of: list[npt.NDArray[np.float32] | None] = []
+    bm25_of: list[npt.NDArray[np.floating[Any]]] = []
+    for i, index in enumerate(indexes):
+        allowed = _allowed_mask(index, filters, excludes[i])
+        scores = index.dense_scores(query_vector) if query_vector is not None else None
+        dense_of.append(scores)
+        if scores is not None:
+            masked = np.where(allowed, scores, -np.inf)
+            for row in _top_rows(masked, pool):
+                cosine[(i, row)] = float(scores[row])
+        bm25 = np.zeros(0)
+        if q_terms:
+            bm25 = np.where(allowed, index.keyword_array(q_terms, stats), 0.0)
+            best_rows = _top_rows(np.where(bm25 > 0, bm25, -np.inf), pool)
+            keyword.update(((i, row), float(bm25[row])) for row in best_rows)
+        bm25_of.append(bm25)
 
     candidates = set(cosine) | set(keyword)
     if q_terms:  # dense candidates need their keyword score too
-        for row in candidates.difference(keyword):
-            if bm25[row] > 0:
-                keyword[row] = float(bm25[row])
-    if scores is not None:  # keyword candidates need their cosine too
-        for row in candidates.difference(cosine):
-            cosine[row] = float(scores[row])
+        for i, row in candidates.difference(keyword):
+            if bm25_of[i][row] > 0:
+                keyword[(i, row)] = float(bm25_of[i][row])
+    if query_vector is not None:  # keyword candidates need their cosine too
+        for i, row in candidates.difference(cosine):
+            dense = dense_of[i]
+            assert dense is not None
+            cosine[(i, row)] = float(dense[row])
     best_keyword = max(keyword.values(), default=0.0)
-    dense_share = 1.0 - KEYWORD_WEIGHT if scores is not None else 0.0
-    keyword_share = KEYWORD_WEIGHT if scores is not None else 1.0
+    dense_share = 1.0 - KEYWORD_WEIGHT if query_vector is not None else 0.0
+    keyword_share = KEYWORD_WEIGHT if query_vector is not None else 1.0
     cover = boosts and bool(q_terms)
     exact = boosts and use_keywords and keywords.is_identifier_query(query)
-    fused: dict[int, float] = {}
-    for row in candidates:
-        value = dense_share * cosine.get(row, 0.0)
+    fused: dict[Row, float] = {}
+    for i, row in candidates:
+        value = dense_share * cosine.get((i, row), 0.0)
         if best_keyword > 0:
-            value += keyword_share * keyword.get(row, 0.0) / best_keyword
+            value += keyword_share * keyword.get((i, row), 0.0) / best_keyword
         if cover or exact:
-            item = index.entity(row)
+            item = indexes[i].entity(row)
             name = item.record.name if item is not None else ""
             if cover:
                 value += NAME_COVER_BOOST * keywords.name_cover(q_terms, name)
             if exact and keywords.is_exact_name(query, name):
                 value += EXACT_NAME_BOOST
-        fused[row] = value
+        fused[(i, row)] = value
 
-    hits: list[Hit] = []
-    for row in _top(fused, limit):
-        item = index.entity(row)
+    hits: list[tuple[int, Hit]] = []
+    for i, row in sorted(fused, key=lambda key: (-fused[key], key))[:limit]:
+        item = indexes[i].entity(row)
         if item is None:
             continue
         record = item.record
-        hits.append(
-            Hit(
-                path=item.path,
-                name=record.name,
-                kind=record.kind,
-                language=record.language,
-                start_line=record.start_line,
-                end_line=record.end_line,
-                start_col=record.start_col,
-                end_col=record.end_col,
-                signature=record.signature,
-                score=fused[row],
-                dense_score=cosine.get(row, 0.0),
-                keyword_score=keyword.get(row, 0.0),
-                matched=tuple(keywords.matched_terms(q_terms, index.row_terms(row))),
-            )
+        hit = Hit(
+            path=item.path,
+            name=record.name,
+            kind=record.kind,
+            language=record.language,
+            start_line=record.start_line,
+            end_line=record.end_line,
+            start_col=record.start_col,
+            end_col=record.end_col,
+            signature=record.signature,
+            score=fused[(i, row)],
+            dense_score=cosine.get((i, row), 0.0),
+            keyword_score=keyword.get((i, row), 0.0),
+            matched=tuple(keywords.matched_terms(q_terms, indexes[i].row_terms(row))),
         )
+        hits.append((i, hit))
     return hits
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from codesearch.embedding.text import TextPreparator
@@ -28,33 +29,39 @@ def entities(count: int) -> list[Entity]:
     ]
 
 
-def run_concurrently(model: TorchEncoder, preparator: TextPreparator) -> list[BaseException]:
+def test_preparing_text_beside_the_model_gives_what_it_gives_alone(
+    model: TorchEncoder,
+) -> None:
+    """The parse-ahead thread prepares text while the model encodes. The preparator works
+    on a private copy of the tokenizer: with the model's own one, the model's call (which
+    turns padding and truncation on) changed what the preparator computed, and whole
+    batches failed. Every result beside the model, and after it, must equal the result
+    alone; the model's vectors too."""
+    batch = entities(32)
+    texts = [e.source * (1 + i % 3) for i, e in enumerate(batch)]
+    preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
+    alone = preparator.prepare_many(batch)
+    vectors_alone = model.encode(texts, batch_size=16)
+    beside: list[object] = []
     errors: list[BaseException] = []
     stop = threading.Event()
-    batch = entities(32)
 
-    def prepare_forever() -> None:
+    def prepare_until_stopped() -> None:
         try:
             while not stop.is_set():
-                preparator.prepare_many(batch)
+                beside.append(preparator.prepare_many(batch))
         except BaseException as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=prepare_forever)
+    thread = threading.Thread(target=prepare_until_stopped)
     thread.start()
-    texts = [e.source * (1 + i % 3) for i, e in enumerate(batch)]
     try:
         for _ in range(3):
-            model.encode(texts, batch_size=16)
-    except BaseException as exc:
-        errors.append(exc)
+            assert np.allclose(model.encode(texts, batch_size=16), vectors_alone, atol=1e-5)
     finally:
         stop.set()
         thread.join()
-    return errors
-
-
-def test_preparator_and_model_share_no_tokenizer_state(model: TorchEncoder) -> None:
-    preparator = TextPreparator(model.tokenizer, model.max_tokens, model.model_id)
-    assert preparator._tokenizer is not model.tokenizer
-    assert run_concurrently(model, preparator) == []
+    after = preparator.prepare_many(batch)  # the model has run: its settings must not leak
+    assert errors == []
+    assert beside and all(result == alone for result in beside)
+    assert after == alone

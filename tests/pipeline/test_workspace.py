@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from tests.support.fakes import FakeEncoder
 
-from codesearch import workspace
 from codesearch.config import Settings
 from codesearch.embedding.torch_backend import TorchEncoder
 from codesearch.embedding.types import Vectors
 from codesearch.search import SearchFilters
-from codesearch.workspace import Workspace
+from codesearch.workspace import Workspace, pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -170,18 +169,18 @@ def test_warm_start_uses_the_snapshot_only_when_it_is_current(
         ws.index()
         expected = [(h.path, h.name) for h in ws.search("retry failed uploads")]
     with open_ws(workspace_copy, model) as warm:
-        assert warm.store is not None
-        assert warm._snapshot_generation == warm.store.generation()  # loaded from the snapshot
+        assert warm.store is not None and warm.catalog is not None
+        # loaded from the snapshot
+        assert warm.catalog.snapshot_generation == warm.store.generation()
         assert [(h.path, h.name) for h in warm.search("retry failed uploads")] == expected
         # an edit indexed, then the process dies before writing a new snapshot
         target = workspace_copy / "web" / "debounce.js"
         target.write_text(target.read_text().replace("function debounce", "function throttle"))
         assert warm.index_paths([target]).embedded == 1
-        warm.store.close()  # no snapshot written: a crash
-        warm.store = None
+        warm.close(save_snapshot=False)  # no snapshot written: a crash
     with open_ws(workspace_copy, model) as after_crash:
-        assert after_crash.store is not None
-        assert after_crash._snapshot_generation != after_crash.store.generation()
+        assert after_crash.store is not None and after_crash.catalog is not None
+        assert after_crash.catalog.snapshot_generation != after_crash.store.generation()
         names = [h.name for h in after_crash.search("throttle", limit=3)]
         assert "throttle" in names and "debounce" not in names
 
@@ -212,7 +211,7 @@ def test_indexing_relaxes_the_garbage_collector_and_always_restores_it(
     spy = _ThresholdSpy()
     with Workspace(workspace_copy, Settings(), encoder=spy, store_dir=tmp_path / "a") as ws:
         ws.index()
-    assert spy.seen and all(seen == workspace._INDEXING_GC_THRESHOLD for seen in spy.seen)
+    assert spy.seen and all(seen == pipeline.INDEXING_GC_THRESHOLD for seen in spy.seen)
     assert gc.get_threshold() == before
     failing = _ThresholdSpy(fail=True)
     store_b = tmp_path / "b"

@@ -165,3 +165,10 @@ def test_entity_kinds_come_from_one_list() -> None:
     contract_ts = (SRC / "logic" / "contract.ts").read_text(encoding="utf-8")
     kinds = ", ".join(f"'{k}'" for k in ENTITY_KINDS)
     assert f"ENTITY_KINDS = [{kinds}] as const" in contract_ts
+
+
+def test_the_service_states_are_the_declared_ones() -> None:
+    from codesearch.contract import SERVER_STATES
+    from codesearch.service import State
+
+    assert tuple(state.value for state in State) == SERVER_STATES

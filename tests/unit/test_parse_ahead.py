@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codesearch import workspace
 from codesearch.entities import Entity
 from codesearch.index.scan import ScannedFile
+from codesearch.workspace import pipeline
 
 
 def _item(index: int, entities: int) -> Any:
-    work = workspace._FileWork(ScannedFile(f"f{index}.py", Path(f"f{index}.py"), 1, 1, "python"))
+    work = pipeline.FileWork(ScannedFile(f"f{index}.py", Path(f"f{index}.py"), 1, 1, "python"))
     work.entities = [
         Entity(f"f{index}.py", f"fn{n}", "function", "python", n + 1, n + 1, "pass")
         for n in range(entities)
@@ -22,13 +22,13 @@ def _item(index: int, entities: int) -> Any:
 
 
 class _Stub:
-    """Stands in for the Workspace: parsing waits until the test lets it go."""
+    """A parse function that waits until the test lets it go."""
 
     def __init__(self) -> None:
         self.go = threading.Event()
         self.parsed: list[str] = []
 
-    def _parse(self, item: Any, embedder: Any) -> None:
+    def parse(self, item: Any) -> None:
         self.go.wait(10)
         self.parsed.append(item.scanned.rel_path)
 
@@ -42,7 +42,7 @@ def _wait_for(condition: Any) -> None:
 
 def test_busy_while_parsing_and_idle_once_done() -> None:
     stub = _Stub()
-    ahead = workspace._ParseAhead(stub, [_item(0, 3)], embedder=None, should_stop=None)  # type: ignore[arg-type]
+    ahead = pipeline.ParseAhead([_item(0, 3)], stub.parse, should_stop=None)
     try:
         _wait_for(ahead.is_busy)  # parsing (held by the stub): the model should spare a core
         stub.go.set()
@@ -60,7 +60,7 @@ def test_chunks_waiting_for_the_model_are_merged_in_order() -> None:
     stub = _Stub()
     stub.go.set()
     items = [_item(i, 100) for i in range(10)]
-    ahead = workspace._ParseAhead(stub, items, embedder=None, should_stop=None)  # type: ignore[arg-type]
+    ahead = pipeline.ParseAhead(items, stub.parse, should_stop=None)
     try:
         _wait_for(lambda: ahead._queue.qsize() >= 3)
         chunks = list(ahead.chunks())

@@ -13,7 +13,6 @@ from codesearch.index.scan import (
     IgnoreRules,
     ScanResult,
     scan_workspace,
-    to_rel_path,
 )
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -339,33 +338,6 @@ def test_is_ignored_sees_edits_after_invalidate(tmp_path: Path) -> None:
     (tmp_path / "pkg" / ".gitignore").unlink()
     rules.invalidate()
     assert not rules.is_ignored("pkg/gen.py")
-
-
-def test_to_rel_path(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    write(root, "pkg/mod.py")
-
-    assert to_rel_path(root, root / "pkg" / "mod.py") == "pkg/mod.py"
-    assert to_rel_path(root, str(root / "pkg" / ".." / "pkg" / "mod.py")) == "pkg/mod.py"
-    assert to_rel_path(root, root / "new file.py") == "new file.py"  # need not exist yet
-    assert to_rel_path(root, tmp_path / "other.py") is None
-    assert to_rel_path(root, tmp_path / "ws-sibling" / "a.py") is None
-    assert to_rel_path(root, root) is None
-    assert to_rel_path(root, root / ".." / "x.py") is None
-
-
-@needs_symlinks
-def test_to_rel_path_follows_symlinks_to_judge_inside(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    write(root, "pkg/mod.py")
-    write(tmp_path, "outside.py")
-    (root / "sneaky.py").symlink_to(tmp_path / "outside.py")
-    alias = tmp_path / "alias"
-    alias.symlink_to(root, target_is_directory=True)
-
-    assert to_rel_path(root, root / "sneaky.py") is None
-    assert to_rel_path(root, alias / "pkg" / "mod.py") == "pkg/mod.py"
-    assert to_rel_path(alias, root / "pkg" / "mod.py") == "pkg/mod.py"
 
 
 def test_ignore_file_with_bom_crlf_and_bad_lines(tmp_path: Path) -> None:

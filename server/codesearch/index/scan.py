@@ -24,7 +24,7 @@ import logging
 import os
 import posixpath
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -312,46 +312,24 @@ class IgnoreRules:
         return False
 
 
-# -- paths -------------------------------------------------------------------------------------
+# -- one file's verdict: shared by the full scan and the single-file path --------------------
 
 
-def _relative_within(path: str, root: str) -> str | None:
-    """``path`` relative to ``root`` in posix form when strictly inside it, else None."""
-    root_cmp = os.path.normcase(root)
-    path_cmp = os.path.normcase(path)
-    if len(root_cmp) != len(root) or len(path_cmp) != len(path):  # exotic case mapping
-        root_cmp, path_cmp = root, path
-    base = root_cmp if root_cmp.endswith(os.sep) else root_cmp + os.sep
-    if not path_cmp.startswith(base) or len(path_cmp) == len(base):
-        return None
-    rel = path[len(base) :]
-    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file left out on purpose, with its reason (one of SKIP_REASONS)."""
+
+    rel_path: str
+    reason: str
 
 
-def to_rel_path(root: Path | str, abs_path: Path | str) -> str | None:
-    """The posix path of ``abs_path`` relative to ``root``, or None when it is not inside it.
-
-    Used to refuse files outside the workspace: a path that is lexically inside the root but
-    resolves outside it (through a symlink) is refused too, while a path that reaches the root
-    through another spelling (a symlinked parent of the root) is accepted.
-    """
-    root_abs = os.path.abspath(root)
-    path_abs = os.path.abspath(abs_path)
-    real_root = os.path.realpath(root_abs)
-    real_path = os.path.realpath(path_abs)
-    real_rel = _relative_within(real_path, real_root)
-    if real_rel is None:
-        return None
-    lexical_rel = _relative_within(path_abs, root_abs)
-    return lexical_rel if lexical_rel is not None else real_rel
-
-
-def _is_within(path: str, root: str) -> bool:
+def is_within(path: str, root: str) -> bool:
+    """Whether an absolute path is ``root`` or below it (plain string comparison)."""
     base = root if root.endswith(os.sep) else root + os.sep
     return path == root or path.startswith(base)
 
 
-def _printable(rel: str) -> str | None:
+def printable_name(rel: str) -> str | None:
     """None when ``rel`` is valid Unicode; else an escaped form for reports.
 
     Names that are not valid UTF-8 decode to lone surrogates, which cannot be sent to the
@@ -364,6 +342,26 @@ def _printable(rel: str) -> str | None:
     except UnicodeEncodeError:
         return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return None
+
+
+def judge_file(
+    rel: str,
+    path: str,
+    language: str,
+    read_stat: Callable[[], os.stat_result],
+    max_file_size: int,
+) -> ScannedFile | SkippedFile:
+    """The last checks of a file that is not ignored and not a folder: it exists as a
+    regular file (``read_stat`` follows links) and is within the size cap."""
+    try:
+        info = read_stat()
+    except OSError:  # vanished, dangling or looping symlink, permissions
+        return SkippedFile(rel, SKIP_UNREADABLE)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device named like a source file
+        return SkippedFile(rel, SKIP_UNREADABLE)
+    if info.st_size > max_file_size:
+        return SkippedFile(rel, SKIP_TOO_LARGE)
+    return ScannedFile(rel, Path(path), info.st_size, info.st_mtime_ns, language)
 
 
 # -- the scan ----------------------------------------------------------------------------------
@@ -397,7 +395,6 @@ def scan_workspace(
 
     result = ScanResult()
     files = result.files
-    too_large = result.skipped[SKIP_TOO_LARGE]
     outside = result.skipped[SKIP_SYMLINK_OUTSIDE]
     unreadable = result.skipped[SKIP_UNREADABLE]
     ignored = 0
@@ -434,7 +431,7 @@ def scan_workspace(
             if rules._decide(rel, name, is_dir, layers):
                 ignored += 1
                 continue
-            escaped = _printable(rel)
+            escaped = printable_name(rel)
             if escaped is not None:
                 unreadable.append(escaped)
                 continue
@@ -442,7 +439,7 @@ def scan_workspace(
             if is_link:
                 # Directory symlinks are never followed (no loops, no double indexing); file
                 # symlinks are followed only when they land inside the root.
-                if not _is_within(os.path.realpath(entry.path), real_root):
+                if not is_within(os.path.realpath(entry.path), real_root):
                     outside.append(rel)
                     continue
                 if is_dir:
@@ -452,27 +449,12 @@ def scan_workspace(
                 stack.append((entry.path, rel + "/", layers))
                 continue
 
-            try:
-                info = entry.stat()
-            except OSError:  # vanished, dangling or looping symlink, permissions
-                unreadable.append(rel)
-                continue
-            if not stat.S_ISREG(info.st_mode):  # a FIFO or device named like a source file
-                unreadable.append(rel)
-                continue
-            if info.st_size > max_file_size:
-                too_large.append(rel)
-                continue
             assert language is not None  # only directories have none, and they never get here
-            files.append(
-                ScannedFile(
-                    rel_path=rel,
-                    abs_path=Path(entry.path),
-                    size=info.st_size,
-                    mtime_ns=info.st_mtime_ns,
-                    language=language,
-                )
-            )
+            verdict = judge_file(rel, entry.path, language, entry.stat, max_file_size)
+            if isinstance(verdict, SkippedFile):
+                result.skipped[verdict.reason].append(rel)
+            else:
+                files.append(verdict)
 
     files.sort(key=lambda scanned: scanned.rel_path)
     for paths in result.skipped.values():

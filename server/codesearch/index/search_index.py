@@ -14,7 +14,7 @@ import math
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -28,6 +28,26 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 COMPACT_MIN_DEAD = 4096
 MAX_TF = 65535
+
+
+@dataclass(frozen=True)
+class KeywordStats:
+    """BM25's collection statistics: live rows, their total length, and the number of live
+    rows holding each query term. Summed over several indexes (one per workspace root),
+    they score every row as if all rows were in one index, so scores compare across roots.
+    """
+
+    documents: int
+    total_length: float
+    document_frequency: Mapping[str, int]
+
+    def __add__(self, other: KeywordStats) -> KeywordStats:
+        frequency = dict(self.document_frequency)
+        for term, count in other.document_frequency.items():
+            frequency[term] = frequency.get(term, 0) + count
+        return KeywordStats(
+            self.documents + other.documents, self.total_length + other.total_length, frequency
+        )
 
 
 @dataclass(frozen=True)
@@ -281,14 +301,32 @@ class SearchIndex:
             scores[~self._alive[:used]] = -np.inf
             return scores
 
-    def keyword_array(self, terms: Sequence[str]) -> npt.NDArray[np.float32]:
-        """BM25 score of every row (0 where no term matches), computed in numpy."""
+    def keyword_stats(self, terms: Sequence[str]) -> KeywordStats:
+        """This index's share of the BM25 statistics for these query terms."""
+        with self._lock:
+            frequency: dict[str, int] = {}
+            for term in dict.fromkeys(terms):
+                term_id = self._vocab.get(term)
+                if term_id is not None:
+                    rows = np.frombuffer(self._post_rows[term_id], dtype=np.int32)
+                    frequency[term] = int(self._alive[rows].sum()) if len(rows) else 0
+            return KeywordStats(self._count, self._total_len, frequency)
+
+    def keyword_array(
+        self, terms: Sequence[str], stats: KeywordStats | None = None
+    ) -> npt.NDArray[np.float32]:
+        """BM25 score of every row (0 where no term matches), computed in numpy.
+
+        `stats` (pooled over several indexes) replaces this index's own statistics.
+        """
         with self._lock:
             used = len(self._rows)
             scores = np.zeros(used, dtype=np.float32)
             if not self._count:
                 return scores
-            avg_len = self._total_len / self._count
+            documents = stats.documents if stats is not None else self._count
+            total_length = stats.total_length if stats is not None else self._total_len
+            avg_len = total_length / documents
             for term in dict.fromkeys(terms):
                 term_id = self._vocab.get(term)
                 if term_id is None:
@@ -301,8 +339,10 @@ class SearchIndex:
                 df = len(rows)
                 if not df:
                     continue
+                if stats is not None:
+                    df = stats.document_frequency.get(term, df)
                 tf = np.frombuffer(self._post_tf[term_id], dtype=np.uint16)[live].astype(np.float32)
-                idf = math.log(1.0 + (self._count - df + 0.5) / (df + 0.5))
+                idf = math.log(1.0 + (documents - df + 0.5) / (df + 0.5))
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * self._doc_len[rows] / avg_len)
                 scores[rows] += idf * tf * (BM25_K1 + 1) / (tf + norm)
             return scores

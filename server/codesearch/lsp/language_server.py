@@ -29,7 +29,7 @@ from codesearch.lsp import command_args, framing
 from codesearch.lsp.diagnostics import DiagnosticsPublisher
 from codesearch.lsp.progress import ProgressBridge
 from codesearch.lsp.protocol import CodesearchProtocol
-from codesearch.service import IndexService, ProgressEvent, ServiceListener, ServiceStatus
+from codesearch.service import IndexService, ProgressEvent, ServiceListener, ServiceStatus, State
 from codesearch.workspace import FileProblem
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class CodesearchServer(LanguageServer):
         """The service's status; "starting" until `initialized` has created the service."""
         if self.service is None:
             model = self.settings.model or DEFAULT_MODEL_NAME
-            return ServiceStatus("starting", 0, 0, 0, 0, 0, model, None)
+            return ServiceStatus(State.STARTING, 0, 0, 0, 0, 0, model, None)
         return self.service.status()
 
     def require_service(self) -> IndexService:
