@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from codesearch.embedding.model import Vectors
+from codesearch.embedding.remote.errors import EncoderUnavailable
 from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
 from codesearch.entities import Entity
 
@@ -199,9 +200,16 @@ class BatchEmbedder:
     def _embed_chunk(
         self, items: list[PreparedText], spare_core: bool = False
     ) -> tuple[list[Vectors | None], list[str | None]]:
-        """One model call; on failure, one call per text so only the bad one fails."""
+        """One model call; on failure, one call per text so only the bad one fails.
+
+        An encoder that is unavailable as a whole (a remote endpoint down) fails the chunk
+        at once with its one reason: the texts are not to blame, and the next index
+        embeds them again. Vectors it did return before failing are kept.
+        """
         try:
             return self._check(self._encode(items, spare_core), len(items))
+        except EncoderUnavailable as exc:
+            return self._partial(exc, len(items))
         except Exception as exc:
             if len(items) == 1:
                 return [None], [f"model failed: {type(exc).__name__}: {exc}"]
@@ -214,9 +222,23 @@ class BatchEmbedder:
             errors.extend(error)
         return vectors, errors
 
+    def _partial(
+        self, exc: EncoderUnavailable, count: int
+    ) -> tuple[list[Vectors | None], list[str | None]]:
+        vectors: list[Vectors | None] = [None] * count
+        errors: list[str | None] = [exc.reason] * count
+        for position, vector in exc.done.items():
+            if 0 <= position < count:
+                checked, error = self._check(np.asarray([vector], dtype=np.float32), 1)
+                vectors[position], errors[position] = checked[0], error[0]
+        return vectors, errors
+
     def _encode(self, items: list[PreparedText], spare_core: bool) -> Vectors:
-        """The model's vectors, from the prepared token ids when the model takes them."""
+        """The model's vectors, from the prepared token ids when the model takes them
+        (a remote encoder says `takes_token_ids = False`: it is sent text)."""
         encode_ids = getattr(self.encoder, "encode_ids", None)
+        if not getattr(self.encoder, "takes_token_ids", True):
+            encode_ids = None
         if encode_ids is not None and all(item.ids is not None for item in items):
             ids = [item.ids for item in items]
             vectors: Vectors = encode_ids(ids, batch_size=self.batch_size, spare_core=spare_core)
