@@ -285,22 +285,24 @@ class RedisCluster:
 
 def start_redis_cluster(folder: Path) -> RedisCluster:
     nodes: list[RedisServer] = []
+    bus_ports: list[int] = []
     try:
         for number in range(3):
             node_dir = folder / f"node{number}"
             node_dir.mkdir(parents=True)
+            bus_ports.append(free_port())  # not port + 10000, the default: that may overflow
             cluster = (
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", "nodes.conf",
-                "--cluster-port", str(free_port()),  # not port + 10000: that may overflow
+                "--cluster-port", str(bus_ports[-1]),
             )  # fmt: skip
             nodes.append(start_redis(node_dir, port=free_port(), extra=cluster))
         clients = [node.client() for node in nodes]
         ranges = [(0, 5460), (5461, 10922), (10923, 16383)]
         for client, (low, high) in zip(clients, ranges, strict=True):
             client.execute_command("CLUSTER", "ADDSLOTSRANGE", low, high)
-        for node in nodes[1:]:
-            clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
+        for node, bus in zip(nodes[1:], bus_ports[1:], strict=True):
+            clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port, bus)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             states = [c.execute_command("CLUSTER", "INFO") for c in clients]
