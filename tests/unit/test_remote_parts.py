@@ -6,11 +6,15 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.support.fakes import FakeEncoder
 
+from codesearch.embedding.batch import BatchEmbedder
+from codesearch.embedding.model import Vectors
 from codesearch.embedding.remote.breaker import CircuitBreaker
 from codesearch.embedding.remote.endpoint import (
     EndpointConfig,
@@ -27,7 +31,7 @@ from codesearch.embedding.remote.identity import (
     probe_fingerprint,
 )
 from codesearch.embedding.remote.tokens import ApproximateTokenizer, is_packaged_model
-from codesearch.embedding.text import TextPreparator
+from codesearch.embedding.text import PreparedText, TextPreparator
 from codesearch.entities import Entity
 from codesearch.tiers.shared import SharedTierConfig, decode_vector, encode_vector
 
@@ -252,3 +256,75 @@ def test_the_packaged_model_is_recognised_under_any_organisation() -> None:
     assert is_packaged_model("all-MiniLM-L6-v2")
     assert is_packaged_model("sentence-transformers/all-MiniLM-L6-v2")
     assert not is_packaged_model("BAAI/bge-small-en-v1.5")
+
+
+# -- what BatchEmbedder does with an encoder that is unavailable or takes text only ------------
+class TextOnlyEncoder(FakeEncoder):
+    """Offers encode_ids (as the Encoder protocol asks) but says it wants text."""
+
+    takes_token_ids = False
+
+    def encode_ids(self, ids: object, batch_size: int = 32, *, spare_core: bool = False) -> None:
+        raise AssertionError("a text-only encoder must be sent text")
+
+
+class DownEncoder(FakeEncoder):
+    """Embeds the first `good` texts of a call, then reports the endpoint down."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.good = good
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Vectors:
+        done = dict(enumerate(FakeEncoder.encode(self, texts[: self.good])))  # one call
+        raise EncoderUnavailable("embedding endpoint http://gpu/v1 is unavailable (down)", done)
+
+
+def entity(name: str) -> Entity:
+    return Entity(
+        path="m.py",
+        name=name,
+        kind="function",
+        language="python",
+        start_line=1,
+        end_line=2,
+        source=f"def {name}():\n    return {name!r}",
+        signature=f"def {name}():",
+    )
+
+
+def test_an_encoder_that_takes_text_is_sent_text_even_when_ids_are_prepared() -> None:
+    encoder = TextOnlyEncoder()
+    entities = [entity("alpha"), entity("beta")]
+    prepared = [
+        PreparedText(f"text of {e.name}", f"{i:032x}", 3, (101, 7, 102))
+        for i, e in enumerate(entities)
+    ]
+    result = BatchEmbedder(encoder, MemoryCache()).process_batch(entities, prepared=prepared)
+    assert result.errors == {} and encoder.encoded == ["text of alpha", "text of beta"]
+
+
+def test_an_unavailable_encoder_fails_the_chunk_at_once_and_keeps_what_came_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    encoder = DownEncoder(good=2)
+    entities = [entity(f"f{i}") for i in range(5)]
+    cache = MemoryCache()
+    with caplog.at_level(logging.WARNING):
+        result = BatchEmbedder(encoder, cache, batch_size=5).process_batch(entities)
+    assert len(encoder.calls) == 1  # not retried text by text: the texts are not to blame
+    assert len(result.vectors) == 2 and len(cache.vectors) == 2
+    assert len(result.errors) == 3
+    assert set(result.errors.values()) == {"embedding endpoint http://gpu/v1 is unavailable (down)"}
+    assert caplog.records == []  # the encoder's breaker says it once; the pipeline adds nothing
+
+
+class MemoryCache:
+    def __init__(self) -> None:
+        self.vectors: dict[str, Vectors] = {}
+
+    def get_vectors(self, keys: Sequence[str], dimensions: int) -> dict[str, Vectors]:
+        return {k: self.vectors[k] for k in keys if k in self.vectors}
+
+    def put_vectors(self, vectors: dict[str, Vectors]) -> None:
+        self.vectors.update(vectors)
