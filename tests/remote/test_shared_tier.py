@@ -174,6 +174,13 @@ def test_a_cluster_is_found_and_lookups_span_its_nodes(tmp_path: Path) -> None:
         assert all(count > 20 for count in per_node) and sum(per_node) == 200
         flagged = tier_for(cluster.url + "?cluster=yes")
         assert len(flagged.get_vectors(MODEL_ID, list(vectors)[:10], 384).found) == 10
+        # the whole cluster goes away: lookups find nothing, nothing raises
+        cluster.stop()
+        assert tier.get_vectors(MODEL_ID, list(vectors), 384).found == {}
+        assert tier.put_vectors(MODEL_ID, vectors) is False
+        assert tier.problem is not None
+        fresh = tier_for(cluster.url)  # a client that never saw the cluster up
+        assert fresh.get_vectors(MODEL_ID, list(vectors), 384).found == {}
         tier.close()
         flagged.close()
     finally:

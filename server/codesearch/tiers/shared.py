@@ -165,11 +165,13 @@ class SharedVectorTier:
         """(True, result) or (False, None) after marking the tier down."""
         if not self.available():
             return False, None
-        import redis
-
         try:
             result = action(self._connected())
-        except (redis.RedisError, OSError, ValueError) as exc:
+        except Exception as exc:
+            # Every failure, not only RedisError: redis-py's cluster client raises plain
+            # RedisClusterException (and worse) when its nodes go away, and the tier must
+            # never fail an index.
+            log.debug("shared vector cache call failed", exc_info=True)
             self._failed(exc)
             return False, None
         self._succeeded()
