@@ -16,7 +16,7 @@ from tests.support.remote_parts import EmbeddingServer, InfinityServer, start_em
 
 from codesearch.embedding.model import EmbeddingModel
 from codesearch.embedding.remote.encoder import RemoteEncoder
-from codesearch.embedding.remote.endpoint import EmbeddingEndpoint, EndpointConfig
+from codesearch.embedding.remote.endpoint import EmbeddingEndpoint, EndpointConfig, RetryPolicy
 from codesearch.embedding.remote.errors import (
     EncoderUnavailable,
     QueryEmbeddingUnavailable,
@@ -123,6 +123,22 @@ def test_responses_slower_than_the_timeout_fail_as_timeouts(
     encoder = connect(server.base_url, probe_file, request_timeout_s=0.3, query_timeout_s=0.3)
     try:
         server.faults(delay_s=1.0)
+        with pytest.raises(EncoderUnavailable, match="timed out"):
+            encoder.encode(TEXTS[:2])
+    finally:
+        encoder.close()
+
+
+def test_the_retry_budget_bounds_a_request_even_below_its_timeout(
+    server: EmbeddingServer, probe_file: ProbeFile
+) -> None:
+    encoder = connect(server.base_url, probe_file)
+    budget = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05, total_s=0.5)
+    encoder.endpoint = EmbeddingEndpoint(
+        EndpointConfig(server.base_url, MODEL, request_timeout_s=30, retry=budget)
+    )
+    try:
+        server.faults(delay_s=2.0)
         with pytest.raises(EncoderUnavailable, match="timed out"):
             encoder.encode(TEXTS[:2])
     finally:

@@ -293,8 +293,13 @@ class EmbeddingEndpoint:
         while True:
             attempt += 1
             self.breaker.check()
+            # the last attempt gets only what is left of the budget: the total is a bound
+            left = max(policy.total_s - (time.monotonic() - started), 0.1)
+            timeout = None
+            if left < self.config.request_timeout_s:
+                timeout = httpx.Timeout(left, connect=min(left, self.config.connect_timeout_s))
             try:
-                vectors = self._attempt(texts, None)
+                vectors = self._attempt(texts, timeout)
             except _Retryable as exc:
                 if exc.alive:
                     self.breaker.succeeded()  # it answered: busy, not down
