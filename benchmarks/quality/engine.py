@@ -16,7 +16,7 @@ import numpy as np
 
 from benchmarks.quality.corpus import Corpus, quality_dir
 from codesearch import keywords
-from codesearch.embedding.batch import BatchEmbedder
+from codesearch.embedding.batch import BatchEmbedder, Encoder
 from codesearch.embedding.model import EmbeddingModel, Vectors
 from codesearch.embedding.onnx_backend import OnnxInt8Model
 from codesearch.embedding.text import TextPreparator, content_key
@@ -31,13 +31,19 @@ CUTOFF = 10
 TermsFn = Callable[[Entity], str]
 
 
-def vector_store(model: EmbeddingModel | OnnxInt8Model) -> Store:
+def vector_store(model: EmbeddingModel | OnnxInt8Model | Encoder) -> Store:
     """One vector cache per model backend for every project and setting (keys hold the text).
 
     A store belongs to one model id, so each backend keeps its own folder: sharing one would
-    make the store move the other backend's vectors aside as another model's.
+    make the store move the other backend's vectors aside as another model's. A remote
+    model's folder is named by its identity (`remote:<dims>:<fingerprint>`).
     """
-    folder = "vectors" if isinstance(model, EmbeddingModel) else "vectors-onnx-int8"
+    if isinstance(model, EmbeddingModel):
+        folder = "vectors"
+    elif isinstance(model, OnnxInt8Model):
+        folder = "vectors-onnx-int8"
+    else:
+        folder = "vectors-" + model.model_id.replace(":", "-")
     store = Store(quality_dir() / folder, model_id=model.model_id)
     if store.meta() is None:
         store.set_meta(StoreMeta(SCHEMA_VERSION, model.model_id, model.dimensions))
@@ -55,7 +61,7 @@ class Indexed:
 
 def build_index(
     corpus: Corpus,
-    model: EmbeddingModel,
+    model: EmbeddingModel | Encoder,
     store: Store,
     *,
     preparator: TextPreparator | None = None,
@@ -91,7 +97,9 @@ def build_index(
     )
 
 
-def query_vectors(model: EmbeddingModel, store: Store, texts: Sequence[str]) -> list[Vectors]:
+def query_vectors(
+    model: EmbeddingModel | Encoder, store: Store, texts: Sequence[str]
+) -> list[Vectors]:
     """Query embeddings, cached like entity vectors (queries are the same text each run)."""
     keys = [content_key(model.model_id + "#query", text) for text in texts]
     found = store.get_vectors(keys, model.dimensions)
