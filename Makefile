@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# infinity-emb, a real OpenAI-compatible embedding server for tests/remote (its own pins)
+INFINITY := .venv-infinity/.installed
 
 FOLDER ?= tests/fixtures/workspace
 QUERY  ?= retry failed uploads
@@ -13,6 +15,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+$(INFINITY): tests/support/infinity-requirements.txt
+	$(PYTHON) -m venv .venv-infinity
+	.venv-infinity/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r tests/support/infinity-requirements.txt
+	touch $(INFINITY)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,7 +34,7 @@ search: $(STAMP)
 ## All tests: Python (unit, pipeline, LSP, e2e) and the VS Code extension.
 test: test-python test-extension
 
-test-python: $(STAMP)
+test-python: $(STAMP) $(INFINITY)
 	$(PY) -m pytest -q
 
 ## The fast inner loop: tests with the fake encoder; no real model, no servers (seconds).
@@ -52,4 +60,4 @@ check: $(STAMP) node_modules/.installed
 	npm run --silent lint
 
 clean:
-	rm -rf $(VENV) node_modules vscode-extension/node_modules vscode-extension/dist
+	rm -rf $(VENV) .venv-infinity node_modules vscode-extension/node_modules vscode-extension/dist

@@ -17,6 +17,7 @@ import numpy as np
 from benchmarks.quality.corpus import Corpus, quality_dir
 from codesearch import keywords
 from codesearch.embedding.batch import BatchEmbedder
+from codesearch.embedding.onnx_inference import OnnxInt8Encoder
 from codesearch.embedding.text import TextPreparator, content_key
 from codesearch.embedding.torch_backend import TorchEncoder
 from codesearch.embedding.types import Encoder, Vectors
@@ -35,9 +36,15 @@ def vector_store(model: Encoder) -> Store:
     """One vector cache per model backend for every project and setting (keys hold the text).
 
     A store belongs to one model id, so each backend keeps its own folder: sharing one would
-    make the store move the other backend's vectors aside as another model's.
+    make the store move the other backend's vectors aside as another model's. A remote
+    model's folder is named by its identity (`remote:<dims>:<fingerprint>`).
     """
-    folder = "vectors" if isinstance(model, TorchEncoder) else "vectors-onnx-int8"
+    if isinstance(model, TorchEncoder):
+        folder = "vectors"
+    elif isinstance(model, OnnxInt8Encoder):
+        folder = "vectors-onnx-int8"
+    else:
+        folder = "vectors-" + model.model_id.replace(":", "-")
     store = Store(quality_dir() / folder, model_id=model.model_id)
     if store.meta() is None:
         store.set_meta(StoreMeta(SCHEMA_VERSION, model.model_id, model.dimensions))

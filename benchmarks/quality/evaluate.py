@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from benchmarks.quality.corpus import DEFAULT_SUITES, SUITES, Corpus, Query, build
 from benchmarks.quality.engine import (
@@ -52,8 +53,21 @@ def evaluate(
     max_queries: int | None = None,
     threads: int = 0,
     backend: str = "torch",
+    remote_url: str = "",
+    remote_model: str = "",
 ) -> dict[str, object]:
-    model = load_encoder(backend=backend, threads=threads)
+    """`remote_url` (an OpenAI-compatible API base) embeds through the remote encoder
+    instead of a local backend: its quality must equal the local model's it serves."""
+    model: Any
+    batch_size = 32
+    if remote_url:
+        from codesearch.embedding.remote.encoder import RemoteEncoder
+        from codesearch.embedding.remote.endpoint import EndpointConfig
+
+        model = RemoteEncoder.connect(EndpointConfig(remote_url, remote_model))
+        batch_size = model.preferred_batch_size  # every concurrent request filled
+    else:
+        model = load_encoder(backend=backend, threads=threads)
     store = vector_store(model)
     per_project: dict[str, object] = {}
     pooled = {m: Scores() for m in METHODS}
@@ -70,7 +84,7 @@ def evaluate(
                 file=sys.stderr,
                 flush=True,
             )
-            indexed = build_index(corpus, model, store)
+            indexed = build_index(corpus, model, store, batch_size=batch_size)
             vectors = query_vectors(model, store, [q.text for q in queries])
             scores = {(m, h): Scores() for m in METHODS for h in HALVES}
             t_rank = time.perf_counter()
@@ -248,6 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backend", default="torch", choices=("torch", "onnx-int8"), help="model backend"
     )
+    parser.add_argument(
+        "--remote-url",
+        default="",
+        help="embed through an OpenAI-compatible endpoint (API base, e.g. http://host:8080/v1)",
+    )
+    parser.add_argument(
+        "--remote-model", default="all-MiniLM-L6-v2", help="the model name the endpoint serves"
+    )
     args = parser.parse_args(argv)
     projects = [p.strip() for p in args.projects.split(",") if p.strip()]
     if not projects:
@@ -257,7 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown project(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     max_queries = args.max_queries or (QUICK_QUERIES if args.quick else None)
     results = evaluate(
-        projects, max_queries=max_queries, threads=args.threads, backend=args.backend
+        projects,
+        max_queries=max_queries,
+        threads=args.threads,
+        backend=args.backend,
+        remote_url=args.remote_url,
+        remote_model=args.remote_model,
     )
     print(format_table(results))
     output = args.output or (None if args.quick else RESULTS)

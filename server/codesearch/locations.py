@@ -44,7 +44,11 @@ def models_dir() -> Path:
     models = os.environ.get(MODELS_DIR_ENV, "").strip()
     if models:
         return Path(models).expanduser()
+    return cache_base() / "models"
+
+
+def cache_base() -> Path:
+    """`$CODESEARCH_CACHE_DIR`, else the user cache folder: where the stores and the files
+    every store shares (derived models, remote models' probe vectors) live."""
     base = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if base:
-        return Path(base).expanduser() / "models"
-    return user_cache_dir() / "models"
+    return Path(base).expanduser() if base else user_cache_dir()

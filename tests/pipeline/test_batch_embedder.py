@@ -51,6 +51,8 @@ def stamped_store(directory: Path) -> Store:
 class PoisonedModel:
     """The real model, except that it raises on one marked text (a fault injection)."""
 
+    takes_token_ids = True
+
     def __init__(self, real: TorchEncoder, poison: str) -> None:
         self.real = real
         self.poison = poison

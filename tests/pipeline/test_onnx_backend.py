@@ -145,6 +145,8 @@ def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Encoder) -> None
 class _CountingInt8:
     """The int8 model, counting which entry point the pipeline calls."""
 
+    takes_token_ids = True
+
     def __init__(self, real: OnnxInt8Encoder) -> None:
         self.real = real
         self.model_id = real.model_id

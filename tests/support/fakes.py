@@ -30,6 +30,8 @@ class WhitespaceTokenizer:
 class FakeEncoder:
     """Hashes words (or token ids) into a small unit vector; records every call."""
 
+    takes_token_ids = True
+
     def __init__(
         self, dimensions: int = 32, model_id: str = "fake-model", fail_on: str = ""
     ) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
-from codesearch.embedding.types import Encoder, Vectors
+from codesearch.embedding.types import Encoder, EncoderUnavailable, Vectors
 from codesearch.entities import Entity
 
 log = logging.getLogger(__name__)
@@ -173,9 +173,16 @@ class BatchEmbedder:
     def _embed_chunk(
         self, items: list[PreparedText], spare_core: bool = False
     ) -> tuple[list[Vectors | None], list[str | None]]:
-        """One model call; on failure, one call per text so only the bad one fails."""
+        """One model call; on failure, one call per text so only the bad one fails.
+
+        An encoder that is unavailable as a whole (a remote endpoint down) fails the chunk
+        at once with its one reason: the texts are not to blame, and the next index
+        embeds them again. Vectors it did return before failing are kept.
+        """
         try:
             return self._check(self._encode(items, spare_core), len(items))
+        except EncoderUnavailable as exc:
+            return self._partial(exc, len(items))
         except Exception as exc:
             if len(items) == 1:
                 return [None], [f"model failed: {type(exc).__name__}: {exc}"]
@@ -188,11 +195,23 @@ class BatchEmbedder:
             errors.extend(error)
         return vectors, errors
 
+    def _partial(
+        self, exc: EncoderUnavailable, count: int
+    ) -> tuple[list[Vectors | None], list[str | None]]:
+        vectors: list[Vectors | None] = [None] * count
+        errors: list[str | None] = [exc.reason] * count
+        for position, vector in exc.done.items():
+            if 0 <= position < count:
+                checked, error = self._check(np.asarray([vector], dtype=np.float32), 1)
+                vectors[position], errors[position] = checked[0], error[0]
+        return vectors, errors
+
     def _encode(self, items: list[PreparedText], spare_core: bool) -> Vectors:
         """The model's vectors, from the prepared token ids when the preparator built them
-        (a tokenizer with a Rust core), else from the text."""
+        (a tokenizer with a Rust core) and the encoder takes ids, else from the text (a
+        remote encoder is sent text: `takes_token_ids` is False)."""
         ids = [item.ids for item in items if item.ids is not None]
-        if len(ids) == len(items):
+        if self.encoder.takes_token_ids and len(ids) == len(items):
             return self.encoder.encode_ids(ids, batch_size=self.batch_size, spare_core=spare_core)
         return self.encoder.encode([item.text for item in items], batch_size=self.batch_size)
 

@@ -67,6 +67,8 @@ def require_onnxruntime() -> Any:
 class OnnxInt8Encoder:
     """An int8 ONNX Runtime model (the Encoder), on `threads` cores (0: all physical ones)."""
 
+    takes_token_ids = True  # the pipeline's prepared ids are this model's tokens
+
     def __init__(
         self,
         spec: ModelSpec,

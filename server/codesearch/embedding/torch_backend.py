@@ -27,6 +27,8 @@ class TorchEncoder:
     the whole process, so each call re-applies this encoder's.
     """
 
+    takes_token_ids = True  # the pipeline's prepared ids are this model's tokens
+
     def __init__(self, spec: ModelSpec, model: Any, threads: int = 0) -> None:
         self.spec = spec
         self.threads = threads

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +18,34 @@ Vectors = npt.NDArray[np.float32]
 
 class ModelLoadError(RuntimeError):
     """The model could not be loaded; the message says what was tried and what to fix."""
+
+
+class EncoderUnavailable(RuntimeError):
+    """The encoder cannot embed anything now (endpoint down, refusing us, or serving another
+    model): the texts are fine, so retrying them one by one is pointless.
+
+    The entities of the batch are recorded as failed with this message, and the next index
+    or save embeds them again. `done` holds the vectors that did come back before the
+    failure (position in the batch -> vector), so they are not thrown away.
+    """
+
+    def __init__(
+        self, reason: str, done: Mapping[int, npt.NDArray[np.float32]] | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.done: dict[int, npt.NDArray[np.float32]] = dict(done or {})
+
+
+class QueryEmbeddingUnavailable(RuntimeError):
+    """A search query could not be embedded in time: search falls back to keyword ranking.
+
+    Its message is what a face shows: "query embedding unavailable: <reason>".
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"query embedding unavailable: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,12 @@ class Encoder(Protocol):
     @property
     def tokenizer(self) -> Any:
         """The model's own tokenizer (a Hugging Face one for the real backends)."""
+        ...
+
+    @property
+    def takes_token_ids(self) -> bool:
+        """Whether `encode_ids` is the cheaper path (a local model tokenising as the
+        preparator does); an encoder that is sent text (a remote one) says False."""
         ...
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Vectors: ...
