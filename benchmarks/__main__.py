@@ -47,6 +47,7 @@ STEPS: dict[str, tuple[list[str], Path]] = {
     "scale": _step("benchmarks.scale", "scale.json"),
     "lsp_latency": _step("benchmarks.lsp_latency", "lsp_latency.json"),
     "first_search": _step("benchmarks.first_search", "first_search.json"),
+    "encoder_load": _step("benchmarks.encoder_load", "encoder_load.json"),
 }  # fmt: skip
 
 
@@ -139,6 +140,14 @@ ROWS: dict[str, tuple[tuple[str, ...], Callable[..., Json]]] = {
             **_check(r["at_idle_first_answer_latency_s_median"], 1.0, at_most=True),
             "start_to_idle_s": r["at_idle_start_to_idle_s_median"],
             "asked_at_once_latency_s": r["at_once_first_answer_latency_s_median"],
+        },
+    ),
+    "model_load_s (fresh process, default backend)": (
+        ("encoder_load",),
+        lambda r: {
+            "median": r["load_encoder_s_median"],
+            "backend": r["backend"],
+            "heavy_modules_imported": r["heavy_modules_imported"],
         },
     ),
     "save_to_searchable_s (LSP, >= 2,000 entities)": (

@@ -27,9 +27,14 @@ from codesearch.config import Settings
 from codesearch.embedding import onnx_backend
 from codesearch.embedding.batch import BatchEmbedder
 from codesearch.embedding.onnx_backend import export_path, load_onnx_int8
-from codesearch.embedding.onnx_inference import OnnxInt8Encoder, physical_cores
+from codesearch.embedding.onnx_inference import (
+    OnnxInt8Encoder,
+    _load_transformers_tokenizer,
+    physical_cores,
+)
 from codesearch.embedding.registry import load_encoder, vector_model_id
 from codesearch.embedding.text import PreparedText, TextPreparator
+from codesearch.embedding.tokenizer_json import JsonTokenizer
 from codesearch.embedding.torch_backend import TorchEncoder
 from codesearch.embedding.types import ModelLoadError, ModelSpec, Vectors
 from codesearch.entities import Entity
@@ -132,6 +137,59 @@ def test_prepared_token_ids_give_the_vectors_of_the_prepared_text(int8: OnnxInt8
     from_ids = int8.encode_ids([p.ids for p in items if p.ids is not None])
     from_text = int8.encode([p.text for p in items])
     np.testing.assert_array_equal(from_ids, from_text)
+
+
+def test_the_tokenizer_json_gives_the_vectors_and_keys_of_transformers_tokenizer(
+    int8: OnnxInt8Encoder, spec: ModelSpec
+) -> None:
+    """The int8 model reads tokenizer.json without transformers: its vectors and content
+    keys must be those it gave with transformers' tokenizer (no re-embed of any store)."""
+    assert isinstance(int8.tokenizer, JsonTokenizer)
+    theirs = _load_transformers_tokenizer(spec, int8.max_tokens)
+    before = OnnxInt8Encoder(
+        spec,
+        int8._session,
+        theirs,
+        dimensions=int8.dimensions,
+        max_tokens=int8.max_tokens,
+        pooling="mean",
+        path=int8.path,
+    )
+    long_texts = [text * 8 for text in TEXTS[:8]]  # cut at the window
+    for texts in (TEXTS, long_texts, ["shortest path between two nodes"]):
+        np.testing.assert_array_equal(int8.encode(texts), before.encode(texts))
+    entities = _entities(TEXTS)
+    ours = TextPreparator(int8.tokenizer, int8.max_tokens, int8.model_id).prepare_many(entities)
+    assert ours == TextPreparator(theirs, int8.max_tokens, int8.model_id).prepare_many(entities)
+
+
+def test_loading_the_int8_model_imports_neither_transformers_nor_torch(
+    int8: OnnxInt8Encoder, export_base: Path
+) -> None:
+    """A server start loads the model before its first search can answer; importing
+    transformers for the tokenizer (and torch with it) was 90% of that load (~6 s)."""
+    env = {**os.environ, CACHE_DIR_ENV: str(export_base)}
+    env.pop(MODELS_DIR_ENV, None)
+    script = (
+        "import json, sys\n"
+        "from codesearch.embedding.registry import load_encoder\n"
+        "from codesearch.embedding.text import TextPreparator\n"
+        "from codesearch.entities import Entity\n"
+        "encoder = load_encoder(backend='onnx-int8')\n"
+        "assert not encoder.exported\n"
+        "encoder.encode(['shortest path between two nodes'])\n"
+        "entity = Entity('a.py', 'f', 'function', 'python', 1, 2, 'def f():\\n    return 1')\n"
+        "prepared = TextPreparator(encoder.tokenizer, encoder.max_tokens, encoder.model_id)"
+        ".prepare(entity)\n"
+        "encoder.encode_ids([prepared.ids])\n"
+        "heavy = ('transformers', 'torch', 'sentence_transformers')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
 def test_token_ids_outside_the_window_are_refused(int8: OnnxInt8Encoder) -> None:

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from codesearch.embedding.huggingface import prepare_to_load
+from codesearch.embedding.huggingface import prepare_environment, prepare_to_load
 from codesearch.embedding.token_batches import IntArray, check_rows, length_sorted_chunks, pad
+from codesearch.embedding.tokenizer_json import JsonTokenizer
 from codesearch.embedding.types import ModelLoadError, ModelSpec, Vectors
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ class OnnxInt8Encoder:
         self._output = session.get_outputs()[0].name
         pad_id = getattr(tokenizer, "pad_token_id", None)
         self._pad_id = int(pad_id) if pad_id is not None else 0
-        self._tokenizer_lock = threading.Lock()  # fast tokenizers are not re-entrant
+        # a transformers tokenizer (the fallback) is not re-entrant; JsonTokenizer is
+        self._tokenizer_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
@@ -293,7 +295,22 @@ def _open_checked(spec: ModelSpec, path: Path, threads: int) -> tuple[Any, dict[
 
 
 def _load_tokenizer(spec: ModelSpec, max_tokens: int) -> Any:
-    """The model's own tokenizer, with the window sentence-transformers gives it."""
+    """The model's own tokenizer, with the window sentence-transformers gives it.
+
+    A local model's tokenizer.json loads without transformers (JsonTokenizer: 0.1 s where
+    importing transformers took seconds of every server start); a hub model, or a folder
+    without that file, gets transformers' AutoTokenizer. ModelLoadError if neither loads.
+    """
+    prepare_environment(spec)
+    if spec.local:
+        found = JsonTokenizer.from_model_dir(Path(spec.source), max_tokens)
+        if found is not None:
+            return found
+    return _load_transformers_tokenizer(spec, max_tokens)
+
+
+def _load_transformers_tokenizer(spec: ModelSpec, max_tokens: int) -> Any:
+    """Transformers' AutoTokenizer for the model (imports transformers: seconds)."""
     prepare_to_load(spec)  # also: no "sequence longer than the maximum" chatter on stderr
     try:
         from transformers import AutoTokenizer
