@@ -85,6 +85,7 @@ class FileManifest:
     failures: tuple[EntityFailure, ...] = ()
     error: str | None = None  # the whole file failed (unreadable, undecodable)
     skipped: str | None = None  # not indexed on purpose (binary, too large): not a failure
+    warning: str | None = None  # indexed, but with a caveat (its encoding was a guess)
 
     def to_data(self) -> dict[str, Any]:
         """What `asdict` gives (records as dicts), built flat: asdict's recursive deep copy
@@ -106,6 +107,7 @@ class FileManifest:
             failures=tuple(EntityFailure(**f) for f in data.get("failures", ())),
             error=data.get("error"),
             skipped=data.get("skipped"),
+            warning=data.get("warning"),
         )
 
 

@@ -9,6 +9,7 @@ do not apply); tests/reliability/test_bad_input.py makes a real mode-000 file re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.support.fakes import FakeEncoder
@@ -37,7 +38,7 @@ class _DeniedOnce:
         self.name = name
         self.fixed = False
 
-    def __call__(self, path: Path, **kwargs: int) -> reading.SourceFile:
+    def __call__(self, path: Path, **kwargs: Any) -> reading.SourceFile:
         if Path(path).name == self.name and not self.fixed:
             raise reading.UnreadableFileError("permission denied", "permission", Path(path))
         return reading.read_source(path, **kwargs)

@@ -245,9 +245,9 @@ class Catalog:
         self._failed_entities += len(manifest.failures)
         if manifest.skipped:
             self._read_skips[_read_skip_reason(manifest.skipped)] += 1
-        if manifest.error or manifest.failures:
+        if manifest.error or manifest.failures or manifest.warning:
             self._problems[manifest.path] = FileProblem(
-                manifest.path, manifest.error, manifest.failures
+                manifest.path, manifest.error, manifest.failures, manifest.warning
             )
 
     def _drop(self, path: str) -> None:

@@ -320,6 +320,7 @@ class Workspace:
 
     def status(self) -> dict[str, object]:
         counts = self.counts()
+        sorted_problems = sorted(self.problems(), key=lambda problem: problem.path)
         store = self.store
         return {
             "root": str(self.root),
@@ -332,4 +333,6 @@ class Workspace:
             "skipped": counts.skipped,
             "store_bytes": store.size_bytes() if store is not None else 0,
             "last_indexed": self.last_indexed,
+            # files indexed with a caveat (an encoding that was a guess), path -> what
+            "warnings": {p.path: p.warning for p in sorted_problems if p.warning},
         }

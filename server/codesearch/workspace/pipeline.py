@@ -54,6 +54,7 @@ class FileWork:
     terms: list[str] = field(default_factory=list)  # keyword bag of each entity
     error: str | None = None
     error_kind: str = ""
+    warning: str | None = None  # read, with a caveat (an encoding that was a guess)
     text: str = ""  # held only between reading and parsing
 
 
@@ -203,7 +204,11 @@ class IndexPipeline:
 
     def _read(self, item: FileWork) -> None:
         try:
-            source = read_source(item.scanned.abs_path, max_file_size=self.max_file_size)
+            source = read_source(
+                item.scanned.abs_path,
+                max_file_size=self.max_file_size,
+                language=item.scanned.language,
+            )
         except UnreadableFileError as exc:
             item.error, item.error_kind = exc.reason, exc.kind
             item.content_hash = ""
@@ -211,6 +216,7 @@ class IndexPipeline:
         item.content_hash = source.content_hash
         item.scanned = dataclasses.replace(item.scanned, size=source.size, mtime_ns=source.mtime_ns)
         item.text = source.text
+        item.warning = source.warning
 
 
 def needs_retry(manifest: FileManifest) -> bool:
@@ -242,7 +248,12 @@ def manifest_for(
     """The file's record: its entities that got a vector, and why the others did not."""
     scanned = item.scanned
     base = FileManifest(
-        scanned.rel_path, scanned.mtime_ns, scanned.size, item.content_hash, scanned.language
+        scanned.rel_path,
+        scanned.mtime_ns,
+        scanned.size,
+        item.content_hash,
+        scanned.language,
+        warning=item.warning,
     )
     if item.error is not None:
         skipped = item.error_kind in SKIP_KINDS
