@@ -25,7 +25,7 @@ from codesearch.locations import workspace_store_dir
 from codesearch.search import Hit, SearchFilters, rank
 from codesearch.store import Store
 from codesearch.workspace.catalog import Catalog
-from codesearch.workspace.model import ModelHandle, ModelLoader
+from codesearch.workspace.model import ModelHandle, ModelLoader, load_before_replacing
 from codesearch.workspace.pipeline import IndexPipeline
 from codesearch.workspace.queries import entity_at, similar
 from codesearch.workspace.reports import (
@@ -87,6 +87,7 @@ class Workspace:
         """
         if not self.root.is_dir():
             raise FileNotFoundError(f"workspace folder does not exist: {self.root}")
+        self.check_model_for_store()
         catalog = Catalog(Store(self.store_dir, model_id=self.model_id), self.model_id)
         catalog.load()
         self.catalog = catalog
@@ -97,6 +98,10 @@ class Workspace:
             max_file_size=self.settings.max_file_size,
         )
         return self
+
+    def check_model_for_store(self) -> None:
+        """If the store holds another model's vectors, load and probe this one first."""
+        load_before_replacing(self.model, self.model_id, self.model_name, self.store_dir)
 
     def close(self, *, save_snapshot: bool = True) -> None:
         """Close the store, writing the warm-start snapshot first unless told not to."""
@@ -320,7 +325,6 @@ class Workspace:
 
     def status(self) -> dict[str, object]:
         counts = self.counts()
-        sorted_problems = sorted(self.problems(), key=lambda problem: problem.path)
         store = self.store
         return {
             "root": str(self.root),
@@ -333,6 +337,5 @@ class Workspace:
             "skipped": counts.skipped,
             "store_bytes": store.size_bytes() if store is not None else 0,
             "last_indexed": self.last_indexed,
-            # files indexed with a caveat (an encoding that was a guess), path -> what
-            "warnings": {p.path: p.warning for p in sorted_problems if p.warning},
+            "warnings": dict(sorted((p.path, p.warning) for p in self.problems() if p.warning)),
         }
