@@ -283,6 +283,9 @@ def run(args: argparse.Namespace) -> int:
                     f"{status['failed_files']} failed files, {status['failed_entities']} failed "
                     f"entities, {skipped} skipped; model {status['model']}; store {status['store']}"
                 )
+                warnings = status["warnings"]
+                for path, warning in warnings.items() if isinstance(warnings, dict) else ():
+                    print(f"  warning: {path}: {warning}")
             return 0
     if args.command == "clear":
         with _open(args, args.path) as workspace:

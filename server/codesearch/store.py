@@ -85,6 +85,7 @@ class FileManifest:
     failures: tuple[EntityFailure, ...] = ()
     error: str | None = None  # the whole file failed (unreadable, undecodable)
     skipped: str | None = None  # not indexed on purpose (binary, too large): not a failure
+    warning: str | None = None  # indexed, but with a caveat (its encoding was a guess)
 
     def to_data(self) -> dict[str, Any]:
         """What `asdict` gives (records as dicts), built flat: asdict's recursive deep copy
@@ -106,6 +107,7 @@ class FileManifest:
             failures=tuple(EntityFailure(**f) for f in data.get("failures", ())),
             error=data.get("error"),
             skipped=data.get("skipped"),
+            warning=data.get("warning"),
         )
 
 
@@ -318,6 +320,34 @@ class Store:
 
     def close(self) -> None:
         self._cache.close()
+
+
+def stored_model_id(directory: Path) -> str | None:
+    """The model identity a store's vectors carry, read on a read-only connection: nothing
+    is moved or written (None when there is no store or no readable metadata; opening the
+    store decides what to do with those).
+
+    A caller switching models checks the new model works before `Store(model_id=...)`
+    moves the old store aside: a model that cannot load must not cost the index.
+    """
+    path = directory / DATABASE_FILE
+    if not path.is_file():
+        return None
+    disk = diskcache.Disk(str(directory))
+    key, raw = disk.put(_META)
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = connection.execute(
+                "SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = ?", (key, raw)
+            ).fetchall()
+        finally:
+            connection.close()
+        meta = _parse_meta(disk.fetch(*rows[0], False)) if len(rows) == 1 else None
+    except Exception:
+        log.debug("cannot read the model of the store at %s", directory, exc_info=True)
+        return None
+    return meta.model_id if meta is not None else None
 
 
 DATABASE_FILE = "cache.db"  # diskcache's SQLite file

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from tests.lsp.inprocess import InProcessClient, ResponseError
+from tests.support.fakes import FakeEncoder
 
 from codesearch import contract
 from codesearch.contract import STATUS_FIELDS
+from codesearch.lsp.server import create_server
+from codesearch.service import IndexService
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workspace"
 INVALID_PARAMS = -32602
@@ -170,4 +173,43 @@ async def test_bad_command_arguments_are_invalid_params_and_change_nothing(
         assert raised.value.code == INVALID_PARAMS, (command, arguments)
     after = await client.command("codesearch.status")
     assert after["entities"] == before["entities"] and after["state"] == "idle"
+    await client.shutdown()
+
+
+async def test_a_failed_entity_is_a_warning_retried_by_the_next_save(tmp_path: Path) -> None:
+    """Issue 14, item 2 in the editor: the function the model failed on is shown as a
+    Warning on its lines; it is embedded on the next save, even of another file, and the
+    warning clears."""
+    root = copy_fixture(tmp_path)
+    target = root / "uploader" / "flaky.py"
+    target.write_text("def flaky_checksum(data):\n    return sum(data) % 251\n")
+    encoder = FakeEncoder(fail_on="flaky_checksum")
+    client = InProcessClient(
+        create_server(
+            lambda settings, listener: IndexService(
+                settings, listener, encoder=encoder, debounce_s=0.05
+            )
+        )
+    )
+    await client.initialize([root])
+    status = await client.wait_idle()
+    assert status["failed"] == 1
+    published = client.notifications("textDocument/publishDiagnostics")
+    [diagnostic] = next(p["diagnostics"] for p in published if p["uri"] == target.as_uri())
+    assert diagnostic["severity"] == 2  # Warning: a problem of the index, not of the code
+    assert diagnostic["range"]["start"]["line"] == 0
+    assert "flaky_checksum" in diagnostic["message"]
+
+    encoder.fail_on = ""  # the model recovers
+    other = root / "uploader" / "upload.py"
+    mark = len(client.statuses())
+    other.write_text(other.read_text() + "\n")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": other.as_uri()}})
+    status = await client.wait_idle(after=mark + 1)
+    assert status["failed"] == 0
+    last = [p for p in client.notifications("textDocument/publishDiagnostics")
+            if p["uri"] == target.as_uri()][-1]  # fmt: skip
+    assert last["diagnostics"] == []
+    hits = await client.command("codesearch.search", {"query": "flaky_checksum"})
+    assert hits[0]["name"] == "flaky_checksum"
     await client.shutdown()

@@ -199,20 +199,36 @@ async def test_watched_file_create_rename_delete(client: LanguageClient) -> None
     assert all(h["name"] != "rotate_api_tokens" for h in hits)
 
 
-async def test_diagnostics_for_a_broken_file_appear_and_clear(client: LanguageClient) -> None:
-    broken = ROOT / "web" / "broken.py"
-    broken.write_bytes(b"def parse(data):\n    return '\xff'\n")
+async def test_a_file_that_is_not_utf8_is_indexed_with_a_diagnostic_until_fixed(
+    client: LanguageClient,
+) -> None:
+    """Issue 14, item 3: a Latin-1 comment no longer drops the file's functions; the user
+    hears of the guessed encoding as information, and the note clears once fixed."""
+    legacy = ROOT / "web" / "legacy.py"
+    legacy.write_bytes(
+        "# Auteur: Jos\u00e9 M\u00fcller\n"
+        "def normalise_postal_address(street, city):\n"
+        "    return street.strip() + ', ' + city.strip()\n".encode("latin-1")
+    )
     mark = len(STATUSES)
-    save(client, broken)
+    save(client, legacy)
     await settle(mark)
-    uri = broken.as_uri()
+    uri = legacy.as_uri()
     diagnostics = await wait_for(lambda: client.diagnostics.get(uri), 30, "diagnostics")
-    assert diagnostics[0].source == "codesearch"
-    assert diagnostics[0].severity == types.DiagnosticSeverity.Warning
-    assert "UTF-8" in diagnostics[0].message and diagnostics[0].range.start.line == 0
-    assert STATUSES[-1]["failed"] >= 1
-    broken.write_text("def parse(data):\n    return data\n")
-    save(client, broken)
+    assert [d.source for d in diagnostics] == ["codesearch"]
+    assert diagnostics[0].severity == types.DiagnosticSeverity.Information
+    assert "not valid UTF-8" in diagnostics[0].message and "line 1" in diagnostics[0].message
+    assert "cp1252" in diagnostics[0].message
+    assert STATUSES[-1]["failed"] == 0
+    hits = await execute(client, "codesearch.search", {"query": "normalise a postal address"})
+    assert hits[0]["name"] == "normalise_postal_address"
+    assert hits[0]["range"]["start"] == {"line": 1, "character": 0}
+    legacy.write_text(
+        "# Auteur: Jos\u00e9 M\u00fcller\ndef normalise_postal_address(street, city):\n"
+        "    return street\n",
+        encoding="utf-8",
+    )
+    save(client, legacy)
     await wait_for(
         lambda: uri in client.diagnostics and len(client.diagnostics[uri]) == 0,
         30,

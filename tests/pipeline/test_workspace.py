@@ -134,7 +134,8 @@ def test_filters_and_similar(workspace_copy: Path, model: TorchEncoder) -> None:
 def test_bad_files_are_recorded_per_file_and_others_still_index(
     workspace_copy: Path, model: TorchEncoder
 ) -> None:
-    (workspace_copy / "bad_utf8.py").write_bytes(b"def f():\n    return '\xff\xfe'\n")
+    legacy_text = "# r\u00e9sum\u00e9\ndef strip_accents(text):\n    return text\n"
+    (workspace_copy / "legacy.py").write_bytes(legacy_text.encode("latin-1"))
     (workspace_copy / "binary.py").write_bytes(b"\x00\x01\x02 binary")
     (workspace_copy / "broken.py").write_text("def ok_before():\n    return 1\n\ndef broken(:\n")
     (workspace_copy / "big.py").write_text("x = 1\n" * 400_000)
@@ -142,14 +143,16 @@ def test_bad_files_are_recorded_per_file_and_others_still_index(
     with open_ws(workspace_copy, model) as ws:
         summary = ws.index()
         problems = {p.path: p for p in ws.problems()}
-        assert "not valid UTF-8" in (problems["bad_utf8.py"].error or "")
+        legacy = problems["legacy.py"]  # not UTF-8: indexed, with a warning (issue 14)
+        assert legacy.error is None and "not valid UTF-8" in (legacy.warning or "")
+        assert "strip_accents" in names(ws, "remove accents from text", 3)
         assert "binary.py" not in problems  # skipped on purpose, not a failure
         assert "big.py" not in problems
         counts = ws.skipped_counts()
         assert counts.get("binary") == 1 and counts.get("too_large") == 1
         assert "ok_before" in names(ws, "ok before", 3)
-        assert summary.failed_files == 1
-        assert ws.index().parsed == 0  # failures are remembered, not retried every run
+        assert summary.failed_files == 0
+        assert ws.index().parsed == 0  # a warning is no failure: nothing is read again
 
 
 def test_store_lives_outside_the_workspace_and_is_private(

@@ -14,10 +14,20 @@ import pytest
 from tests.support.fakes import FakeEncoder
 
 from codesearch.config import Settings
+from codesearch.index.reading import SourceFile, UnreadableFileError, read_source
 from codesearch.service import IndexService
-from codesearch.workspace import Workspace
+from codesearch.workspace import Workspace, pipeline
 
 LIMIT = 4096  # the smallest size cap the settings accept
+LOCKED = b"# locked\n"
+
+
+def refusing_reader(path: Path, **options: Any) -> SourceFile:
+    """read_source refusing files that start with LOCKED, as a mode-000 file is refused
+    (tests run as root, whom file modes do not stop)."""
+    if Path(path).read_bytes().startswith(LOCKED):
+        raise UnreadableFileError("permission denied", "permission", Path(path))
+    return read_source(path, **options)
 
 
 class NoWalking(dict[str, Any]):
@@ -73,10 +83,11 @@ def status_without_walking(ws: Workspace) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    monkeypatch.setattr(pipeline, "read_source", refusing_reader)
     root = tmp_path / "ws"
     write(root, "good.py", "def alpha():\n    return 1\n\ndef beta():\n    return 2\n")
-    write(root, "bad_utf8.py", b"def f():\n    return '\xff'\n")
+    write(root, "unreadable.py", LOCKED + b"def f():\n    return 1\n")
     write(root, "binary.py", b"\x00\x01 binary")
     write(root, "big.py", "x = 1\n" * 1000)  # 6,000 bytes: over LIMIT
     encoder = FakeEncoder(fail_on="poison")
@@ -103,8 +114,8 @@ def test_counts_stay_right_through_every_change(ws: Workspace) -> None:
     write(root, "good.py", "def alpha():\n    return 1\n\ndef gamma():\n    return 3\n")
     ws.index_paths([root / "good.py"])  # fixed
     check(entities=2, failed_entities=0)
-    write(root, "bad_utf8.py", "def fixed():\n    return 1\n")
-    ws.index_paths([root / "bad_utf8.py"])
+    write(root, "unreadable.py", "def fixed():\n    return 1\n")
+    ws.index_paths([root / "unreadable.py"])
     check(files=3, entities=3, failed_files=0)
     write(root, "binary.py", "def no_longer_binary():\n    return 1\n")
     ws.index_paths([root / "binary.py"])

@@ -75,6 +75,12 @@ CASES: list[tuple[str, list[Job], Job, list[Job]]] = [
         [index(), remove("x.py"), remove("y.py")],
     ),
     ("a close is queued", [index()], Job(JobKind.CLOSE, A), [index(), Job(JobKind.CLOSE, A)]),
+    (
+        "the newest settings' reopen replaces one waiting for its root",
+        [Job(JobKind.REOPEN, A), paths("x.py"), Job(JobKind.REOPEN, B)],
+        Job(JobKind.REOPEN, A),
+        [paths("x.py"), Job(JobKind.REOPEN, B), Job(JobKind.REOPEN, A)],
+    ),
 ]
 
 

@@ -67,21 +67,23 @@ def test_bom_is_stripped_but_hashed_and_counted(tmp_path: Path) -> None:
     assert read_source(put(tmp_path, b"\xef\xbb\xbf", "bom.py"), max_file_size=MIB).text == ""
 
 
-def test_invalid_utf8_names_the_offset_and_line(tmp_path: Path) -> None:
-    data = b"x = 1\n" * 200 + b"y = '\xff'\n"  # the bad byte sits at offset 1205, line 201
-    error = refusal(put(tmp_path, data))
+def test_invalid_utf8_is_read_with_a_warning_naming_the_line(tmp_path: Path) -> None:
+    """One Latin-1 byte no longer costs the whole file (issue 14, item 3)."""
+    data = b"x = 1\n" * 200 + b"y = '\xe9t\xe9'\n"  # the bad bytes sit on line 201
+    source = read_source(put(tmp_path, data), max_file_size=MIB)
 
-    assert error.kind == "decode"
-    assert error.reason == "not valid UTF-8 (invalid start byte at offset 1205, line 201)"
-    assert str(error) == error.reason
-    assert error.path == tmp_path / "mod.py"
+    assert source.text.endswith("y = '\u00e9t\u00e9'\n")
+    assert source.encoding == "cp1252"
+    assert source.warning is not None and "line 201" in source.warning
+    assert source.content_hash == hashlib.blake2b(data, digest_size=16).hexdigest()
+    assert source.size == len(data)
 
 
-def test_invalid_utf8_offset_counts_the_bom(tmp_path: Path) -> None:
-    error = refusal(put(tmp_path, b"\xef\xbb\xbfab\xc3("))
+def test_invalid_utf8_after_a_bom_is_replaced_with_a_warning(tmp_path: Path) -> None:
+    source = read_source(put(tmp_path, b"\xef\xbb\xbfab\xc3("), max_file_size=MIB)
 
-    assert error.kind == "decode"
-    assert "at offset 5, line 1" in error.reason
+    assert source.text == "ab\ufffd("
+    assert source.warning is not None and "byte order mark" in source.warning
 
 
 def test_binary_file_is_refused(tmp_path: Path) -> None:

@@ -16,6 +16,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from codesearch.embedding.hub import locate_hub_model
 from codesearch.embedding.onnx_backend import load_onnx_int8
 from codesearch.embedding.onnx_inference import onnx_int8_model_id
 from codesearch.embedding.resolve import resolve_model
@@ -59,17 +62,20 @@ _loaded_lock = threading.Lock()
 
 
 def load_encoder(spec: str | ModelSpec = "", *, backend: str, threads: int = 0) -> Encoder:
-    """The encoder a setting names, loaded once per (model identity, backend, threads).
+    """The encoder a setting names, loaded once per (model identity, backend, threads) and
+    probed before it is handed out.
 
-    `spec` is a ModelSpec or a model setting ("" = the packaged default). Raises
-    ModelLoadError with what was tried and what to fix.
+    `spec` is a ModelSpec or a model setting ("" = the packaged default). A hub name loads
+    from its cached snapshot when there is one (locate_hub_model). Raises ModelLoadError
+    with what was tried and what to fix.
     """
     resolved = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
     entry = _backend(backend)
     key = (resolved.model_id, backend, threads)
     with _loaded_lock:
         if key not in _loaded:
-            encoder = entry.load(resolved, threads)
+            encoder = entry.load(locate_hub_model(resolved), threads)
+            probe(encoder)
             # tools and tests wait for this line: every backend writes it the same way
             log.info(
                 "loaded model %s (%d dimensions, %d-token window, %s)",
@@ -80,3 +86,39 @@ def load_encoder(spec: str | ModelSpec = "", *, backend: str, threads: int = 0) 
             )
             _loaded[key] = encoder
         return _loaded[key]
+
+
+PROBE_TEXT = "def add(a, b):\n    return a + b"
+
+
+def probe(encoder: Encoder) -> None:
+    """Encode one text and check the vector: a model that loads but gives no usable vectors
+    (wrong shape, NaN, zero) must fail here, before a store is switched over to it."""
+    try:
+        vectors = np.asarray(encoder.encode([PROBE_TEXT], batch_size=1), dtype=np.float32)
+    except Exception as exc:
+        raise ModelLoadError(
+            f"model {encoder.name!r} loads but cannot embed a probe text "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    dims = encoder.dimensions
+    problem = None
+    if dims < 1 or vectors.shape != (1, dims):
+        problem = f"shape {vectors.shape}, expected (1, {dims})"
+    elif not np.all(np.isfinite(vectors)):
+        problem = "NaN or infinite values"
+    elif abs(float(np.linalg.norm(vectors[0])) - 1.0) > 1e-3:
+        problem = f"norm {float(np.linalg.norm(vectors[0])):.3g}, expected 1"
+    if problem is not None:
+        raise ModelLoadError(f"model {encoder.name!r} gives unusable vectors ({problem})")
+
+
+def model_id_label(model_id: str) -> str:
+    """A stored model identity as users know the model: "all-MiniLM-L6-v2 (onnx-int8)"
+    for "all-MiniLM-L6-v2:<fingerprint>+onnx-int8", "org/name" for "hub:org/name"."""
+    weights, _, backend = model_id.partition("+")
+    if weights.startswith("hub:"):
+        name = weights[len("hub:") :]
+    else:
+        name = weights.rsplit(":", 1)[0] if ":" in weights else weights
+    return f"{name} ({backend})" if backend else name

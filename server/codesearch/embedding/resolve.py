@@ -12,6 +12,9 @@ from pathlib import Path
 
 from codesearch.embedding.types import DEFAULT_MODEL_NAME, ModelLoadError, ModelSpec
 
+# Every sentence-transformers or transformers model folder has one of these.
+MODEL_FOLDER_MARKERS = ("modules.json", "config.json")
+
 
 def resolve_model(spec: str = "") -> ModelSpec:
     """Turn a setting ("" = packaged default, a path, or a hub name) into a ModelSpec."""
@@ -30,6 +33,11 @@ def resolve_model(spec: str = "") -> ModelSpec:
     if path.exists():
         if not path.is_dir():
             raise ModelLoadError(f"model path {path} is not a directory")
+        if not any((path / name).is_file() for name in MODEL_FOLDER_MARKERS):
+            # said now, not after seconds of importing torch to find the same
+            raise ModelLoadError(
+                f"model path {path} holds no model (none of {', '.join(MODEL_FOLDER_MARKERS)})"
+            )
         return ModelSpec(path.name, str(path.resolve()), True, f"{path.name}:{_fingerprint(path)}")
     if spec.startswith((".", "/", "~")) or (os.sep in spec and spec.count("/") > 1):
         raise ModelLoadError(f"model path {spec} does not exist")

@@ -1,8 +1,9 @@
 """Read one source file safely, or say in one sentence why it cannot be indexed.
 
-The text is returned exactly as stored (only a UTF-8 byte order mark is dropped), so line and
-column numbers match what the editor shows. Size, mtime and content come from one open file
-handle, so an editor replacing the file mid-read cannot mix two versions.
+The text is returned as stored (only a byte order mark is dropped; decoding.py says how
+bytes that are not UTF-8 are read), so line and column numbers match the decoded text.
+Size, mtime and content come from one open file handle, so an editor replacing the file
+mid-read cannot mix two versions. The content hash is of the raw bytes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-UnreadableKind = Literal["binary", "too_large", "decode", "missing", "permission", "io"]
+from codesearch.index.decoding import NotText, decode_source
 
-BINARY_SNIFF_BYTES = 8192
-UTF8_BOM = b"\xef\xbb\xbf"
+UnreadableKind = Literal["binary", "too_large", "missing", "permission", "io"]
 _OPEN_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_BINARY", 0)
@@ -36,6 +36,8 @@ class SourceFile:
     content_hash: str
     size: int
     mtime_ns: int
+    encoding: str = "utf-8"
+    warning: str | None = None  # read, but its encoding was a guess (decoding.py)
 
 
 class UnreadableFileError(Exception):
@@ -88,19 +90,6 @@ def _os_error(exc: OSError, path: Path) -> UnreadableFileError:
     return UnreadableFileError(f"read error: {detail}", "io", path)
 
 
-def _decode(data: bytes, path: Path) -> str:
-    """Strict UTF-8 with the BOM removed; errors name the byte offset and line in the file."""
-    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
-    try:
-        return data[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = start + exc.start
-        line = data.count(b"\n", 0, offset) + 1
-        raise UnreadableFileError(
-            f"not valid UTF-8 ({exc.reason} at offset {offset}, line {line})", "decode", path
-        ) from None
-
-
 def _read_up_to(fd: int, limit: int) -> bytes:
     """Read until EOF or ``limit`` bytes; os.read may return short counts."""
     chunks: list[bytes] = []
@@ -144,12 +133,13 @@ def _read_once(path: Path, max_file_size: int) -> tuple[bytes, os.stat_result] |
     return data, after
 
 
-def read_source(path: Path, *, max_file_size: int) -> SourceFile:
+def read_source(path: Path, *, max_file_size: int, language: str = "") -> SourceFile:
     """Read a source file for indexing; raises UnreadableFileError with a clear reason.
 
     Checks, in order: the file exists and is readable, is a regular file, is within
-    ``max_file_size`` (refused before reading it), is text (no NUL byte in the first 8 KiB)
-    and is UTF-8. A file that changes while being read is read once more before giving up.
+    ``max_file_size`` (refused before reading it), and is text (decoding.py; `language`
+    decides whether a coding declaration applies). A file that changes while being read
+    is read once more before giving up.
     """
     if max_file_size < 0:
         raise ValueError(f"max_file_size must be >= 0, got {max_file_size}")
@@ -161,9 +151,15 @@ def read_source(path: Path, *, max_file_size: int) -> SourceFile:
     else:
         raise UnreadableFileError("changed while being read", "io", path)
     data, info = outcome
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise UnreadableFileError("binary file (contains NUL bytes)", "binary", path)
-    text = _decode(data, path)
+    try:
+        decoded = decode_source(data, language)
+    except NotText as exc:
+        raise UnreadableFileError(exc.reason, "binary", path) from None
     return SourceFile(
-        text=text, content_hash=content_hash(data), size=len(data), mtime_ns=info.st_mtime_ns
+        text=decoded.text,
+        content_hash=content_hash(data),
+        size=len(data),
+        mtime_ns=info.st_mtime_ns,
+        encoding=decoded.encoding,
+        warning=decoded.warning,
     )

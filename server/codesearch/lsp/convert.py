@@ -76,10 +76,26 @@ def hit_to_symbol(root: Path, hit: Hit) -> types.SymbolInformation:
 
 
 def problem_diagnostics(problem: FileProblem | None) -> list[types.Diagnostic]:
-    """Warnings for a file that failed to index, or for its entities that failed to embed."""
+    """Warnings for a file that failed to index, or for its entities that failed to embed;
+    information for a file indexed with a caveat (its encoding was a guess).
+
+    Neither is an error in the user's code, so neither is shown as an Error.
+    """
     if problem is None:
         return []
     diagnostics: list[types.Diagnostic] = []
+    if problem.warning:
+        diagnostics.append(
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=0, character=0),
+                    end=types.Position(line=0, character=0),
+                ),
+                message=f"Codesearch: {problem.warning}",
+                severity=types.DiagnosticSeverity.Information,
+                source=SOURCE,
+            )
+        )
     if problem.error:
         diagnostics.append(
             types.Diagnostic(

@@ -25,6 +25,7 @@ from codesearch.search import Hit, SearchFilters
 from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
 from codesearch.service.queue import JobQueue
+from codesearch.service.roots import Roots
 from codesearch.service.status import ServiceStatus, State, StatusTracker
 from codesearch.store import StoreError
 from codesearch.workspace import (
@@ -91,8 +92,7 @@ class IndexService:
         self.settings = settings
         self.listener = listener
         self._factory = workspace_factory or (lambda r, s: Workspace(r, s, encoder=encoder))
-        self._workspaces: dict[Path, Workspace] = {}
-        self._lock = threading.Lock()  # guards _workspaces
+        self._roots = Roots()
         self._queue = JobQueue(debounce_s)
         self._cancel = threading.Event()
         self._paused = threading.Event()
@@ -105,13 +105,14 @@ class IndexService:
     # -- public API (any thread) ----------------------------------------------------------
     @property
     def roots(self) -> list[Path]:
-        with self._lock:
-            return list(self._workspaces)
+        return self._roots.open_roots()
 
     def add_folder(self, root: Path | str) -> None:
+        self._roots.ask(Path(root).resolve())
         self._submit(Job(JobKind.INDEX, Path(root).resolve()))
 
     def remove_folder(self, root: Path | str) -> None:
+        self._roots.drop(Path(root).resolve())
         self._submit(Job(JobKind.CLOSE, Path(root).resolve()))
 
     def file_changed(self, path: Path | str) -> None:
@@ -153,7 +154,8 @@ class IndexService:
             self._submit(Job(JobKind.INDEX, root))
 
     def update_settings(self, settings: Settings) -> None:
-        """Apply new settings: reopen the workspaces and bring them up to date."""
+        """Apply new settings: reopen the workspaces and bring them up to date. Each keeps
+        serving until its replacement is open; one whose model fails to load never is."""
         old = self.settings
         self.settings = settings
         if not settings.enable:
@@ -163,24 +165,15 @@ class IndexService:
         if settings == old and self._status.state is not State.DISABLED:
             return
         self._status.forget_reported_error()
-        for root in self.roots:
-            self._submit(Job(JobKind.CLOSE, root, force=True))
-            self._submit(Job(JobKind.INDEX, root))
+        for root in self._roots.asked():
+            self._submit(Job(JobKind.REOPEN, root))
 
     def root_for(self, path: Path | str) -> Path | None:
         """The innermost workspace root holding path (multi-root folders may nest)."""
-        target = Path(path)
-        best: Path | None = None
-        roots = self.roots + self._queue.roots_waiting()
-        for root in roots:
-            inside = target == root or target.is_relative_to(root)
-            if inside and (best is None or len(root.parts) > len(best.parts)):
-                best = root
-        return best
+        return self._roots.innermost(Path(path), self._queue.roots_waiting())
 
     def workspace(self, root: Path) -> Workspace | None:
-        with self._lock:
-            return self._workspaces.get(root)
+        return self._roots.get(root)
 
     def search(
         self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
@@ -188,7 +181,7 @@ class IndexService:
         """Search every root (what is indexed so far) as one index, best first."""
         if not self.settings.enable:
             return []
-        opened = self._open_workspaces()
+        opened = self._roots.items()
         root_of = {id(ws): root for root, ws in opened}
         found = search_workspaces([ws for _, ws in opened], query, limit=limit, filters=filters)
         return [RootHit(root_of[id(ws)], hit) for ws, hit in found]
@@ -205,14 +198,12 @@ class IndexService:
         return (owner[0], found[1]) if owner is not None and found else None
 
     def _owner(self, path: Path) -> tuple[Path, Workspace] | None:
-        root = self.root_for(path)
-        workspace = self.workspace(root) if root is not None else None
-        return (root, workspace) if root is not None and workspace is not None else None
+        return self._roots.owner(Path(path), self._queue.roots_waiting())
 
     def status(self) -> ServiceStatus:
         """O(roots): each root's catalog keeps its counts as files change."""
         pending = self._queue.pending()
-        workspaces = [ws for _, ws in self._open_workspaces()]
+        workspaces = [ws for _, ws in self._roots.items()]
         model = workspaces[0].model_name if workspaces else self.settings.model
         counts = (w.counts() for w in workspaces)
         paused = self._paused.is_set()
@@ -228,20 +219,13 @@ class IndexService:
         self._queue.stop()
         self._cancel.set()
         self._worker.join(timeout)
-        with self._lock:
-            workspaces = list(self._workspaces.values())
-            self._workspaces.clear()
-        for workspace in workspaces:
+        for workspace in self._roots.pop_all():
             try:
                 workspace.close()
             except Exception:
                 log.exception("closing %s failed", workspace.root)
 
     # -- the queue ------------------------------------------------------------------------
-    def _open_workspaces(self) -> list[tuple[Path, Workspace]]:
-        with self._lock:
-            return list(self._workspaces.items())
-
     def _fan_out(self, kind: JobKind, force: bool) -> Future[list[IndexSummary]]:
         futures: list[Future[Any]] = []
         for root in self.roots:
@@ -273,23 +257,37 @@ class IndexService:
                     self._notify_status(force=True)
 
     # -- running one job (on the worker) -------------------------------------------------
-    def _workspace_for(self, root: Path) -> Workspace:
+    def _workspace_for(self, root: Path, fresh: Workspace | None = None) -> Workspace:
+        """The root's open workspace, opening it (or `fresh`, made for new settings) first."""
         existing = self.workspace(root)
         if existing is not None:
             return existing
-        workspace = self._factory(root, self.settings)
+        workspace = fresh or self._factory(root, self.settings)
         # searches need the model; a warm index does not need it to index: load it beside
         # opening the index and the scan, so the first search after a restart waits little
         workspace.load_model_in_background(self._model_load_failed)
         workspace.open()
-        with self._lock:
-            self._workspaces[root] = workspace
+        self._roots.put(root, workspace)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
             try:
                 self.listener.on_warning(recovered)
             except Exception:
                 log.exception("warning listener failed: %s", recovered)
+        return workspace
+
+    def _reopen(self, root: Path) -> Workspace:
+        """The root opened anew for the current settings, replacing the open workspace only
+        once the new one's model works (raises ModelLoadError, and the old one stays)."""
+        fresh = self._factory(root, self.settings)
+        old = self._roots.get(root)
+        if old is not None:
+            fresh.check_model_for_store()  # a new model loads (and is probed) first
+            self._roots.pop(root)
+            old.close()
+        workspace = self._workspace_for(root, fresh)
+        if old is not None and (gone := _gone(old, workspace)):
+            self.listener.on_problems(root, gone)
         return workspace
 
     def _model_load_failed(self, exc: BaseException) -> None:
@@ -300,19 +298,22 @@ class IndexService:
 
     def _run_job(self, job: Job) -> IndexSummary | None:
         if job.kind is JobKind.CLOSE:
-            with self._lock:
-                workspace = self._workspaces.pop(job.root, None)
+            workspace = self._roots.pop(job.root)
             cleared = _cleared(workspace) if workspace is not None else {}
             if workspace is not None:
                 workspace.close()
-            if cleared and not job.force:  # force: a settings change, the root comes back
+            if cleared:
                 self.listener.on_problems(job.root, cleared)
             return None
         if not self.settings.enable:
             self._set_state(State.DISABLED)
             return None
         try:
-            workspace = self._workspace_for(job.root)
+            if job.kind is JobKind.REOPEN:
+                workspace = self._reopen(job.root)
+                job = replace(job, kind=JobKind.INDEX)
+            else:
+                workspace = self._workspace_for(job.root)
             if job.kind is JobKind.CLEAR:
                 cleared = _cleared(workspace)
                 workspace.clear()
@@ -374,6 +375,11 @@ class IndexService:
             self.listener.on_status(status)
         except Exception:
             log.exception("status listener failed")
+
+
+def _gone(old: Workspace, new: Workspace) -> dict[str, FileProblem | None]:
+    """Diagnostics that clear the old workspace's problems the new one does not have."""
+    return {p.path: None for p in old.problems() if new.problem_for(p.path) is None}
 
 
 def _cleared(workspace: Workspace) -> dict[str, FileProblem | None]:

@@ -21,7 +21,10 @@ class JobKind(enum.Enum):
     PATHS = "paths"  # re-index these files (saves, watcher events)
     REMOVE = "remove"  # drop these files or folders
     CLEAR = "clear"  # forget the root's index, then index it again
-    CLOSE = "close"  # close the root (force: a settings change, its diagnostics stay)
+    CLOSE = "close"  # close the root and clear its diagnostics
+    # new settings: open the root anew, then a full pass; the open workspace serves until
+    # the new one is ready, and stays if it cannot be (a model that does not load)
+    REOPEN = "reopen"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def plan(pending: Sequence[Job], new: Job) -> list[Job]:
     - a full pass drops the paths jobs waiting for its root (it reads those files too), and
       is absorbed by a full pass waiting for its root that is at least as forced, unless
       someone waits for its result (a future is never dropped);
+    - a reopen replaces a reopen waiting for its root (the newest settings win);
     - every other job is queued as it comes.
     """
     jobs = list(pending)
@@ -52,6 +56,12 @@ def plan(pending: Sequence[Job], new: Job) -> list[Job]:
             if waiting.kind is JobKind.PATHS:
                 merged = dataclasses.replace(waiting, paths=waiting.paths | new.paths)
                 return [merged if j is waiting else j for j in jobs]
+    if new.kind is JobKind.REOPEN:
+        jobs = [
+            j
+            for j in jobs
+            if not (j.root == new.root and j.kind is JobKind.REOPEN and j.future is None)
+        ]
     if new.kind is JobKind.INDEX:
         jobs = [j for j in jobs if not (j.root == new.root and j.kind is JobKind.PATHS)]
         if new.future is None and any(

@@ -52,7 +52,7 @@ class JobQueue:
     def roots_waiting(self) -> list[Path]:
         """Roots with a full pass waiting (they are roots before they are open)."""
         with self._cond:
-            return [j.root for j in self._jobs if j.kind is JobKind.INDEX]
+            return [j.root for j in self._jobs if j.kind in (JobKind.INDEX, JobKind.REOPEN)]
 
     def empty(self) -> bool:
         with self._cond:

@@ -162,6 +162,11 @@ class Catalog:
         with self._lock:
             return self._problems.get(path)
 
+    def failed_paths(self) -> list[str]:
+        """Files that failed, whole or in part: tried again by every index run and save."""
+        with self._lock:
+            return [p.path for p in self._problems.values() if p.error or p.failures]
+
     def scan_skips(self) -> dict[str, list[str]]:
         """Files the selection left out, by reason (every reason present, paths sorted)."""
         with self._lock:
@@ -240,9 +245,9 @@ class Catalog:
         self._failed_entities += len(manifest.failures)
         if manifest.skipped:
             self._read_skips[_read_skip_reason(manifest.skipped)] += 1
-        if manifest.error or manifest.failures:
+        if manifest.error or manifest.failures or manifest.warning:
             self._problems[manifest.path] = FileProblem(
-                manifest.path, manifest.error, manifest.failures
+                manifest.path, manifest.error, manifest.failures, manifest.warning
             )
 
     def _drop(self, path: str) -> None:

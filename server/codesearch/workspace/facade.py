@@ -25,7 +25,7 @@ from codesearch.locations import workspace_store_dir
 from codesearch.search import Hit, SearchFilters, rank
 from codesearch.store import Store
 from codesearch.workspace.catalog import Catalog
-from codesearch.workspace.model import ModelHandle, ModelLoader
+from codesearch.workspace.model import ModelHandle, ModelLoader, load_before_replacing
 from codesearch.workspace.pipeline import IndexPipeline
 from codesearch.workspace.queries import entity_at, similar
 from codesearch.workspace.reports import (
@@ -87,6 +87,7 @@ class Workspace:
         """
         if not self.root.is_dir():
             raise FileNotFoundError(f"workspace folder does not exist: {self.root}")
+        self.check_model_for_store()
         catalog = Catalog(Store(self.store_dir, model_id=self.model_id), self.model_id)
         catalog.load()
         self.catalog = catalog
@@ -97,6 +98,10 @@ class Workspace:
             max_file_size=self.settings.max_file_size,
         )
         return self
+
+    def check_model_for_store(self) -> None:
+        """If the store holds another model's vectors, load and probe this one first."""
+        load_before_replacing(self.model, self.model_id, self.model_name, self.store_dir)
 
     def close(self, *, save_snapshot: bool = True) -> None:
         """Close the store, writing the warm-start snapshot first unless told not to."""
@@ -184,17 +189,16 @@ class Workspace:
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
     ) -> IndexSummary:
-        """Re-index these files only (a save, a file watcher event); files that are gone or
-        no longer indexable leave the index, exactly as the next full scan would decide."""
+        """Re-index these files (a save, a file watcher event), and try again the files that
+        failed before (a fixed permission changes no mtime and sends no save); files that
+        are gone or no longer indexable leave the index, as the next full scan would decide."""
         catalog, pipeline = self._parts()
         started = time.perf_counter()
         summary = IndexSummary()
         present: list[ScannedFile] = []
         gone: list[str] = []
-        for raw in paths:
-            rel = self.selection.relative(raw)
-            if rel is None:
-                continue
+        wanted = [rel for rel in map(self.selection.relative, paths) if rel is not None]
+        for rel in dict.fromkeys(wanted + catalog.failed_paths()):
             verdict = self.selection.select(rel)
             catalog.note_skip(rel, None)
             if isinstance(verdict, ScannedFile):
@@ -333,4 +337,5 @@ class Workspace:
             "skipped": counts.skipped,
             "store_bytes": store.size_bytes() if store is not None else 0,
             "last_indexed": self.last_indexed,
+            "warnings": dict(sorted((p.path, p.warning) for p in self.problems() if p.warning)),
         }

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from codesearch.embedding.types import Encoder
+from codesearch.embedding.registry import model_id_label
+from codesearch.embedding.types import Encoder, ModelLoadError
+from codesearch.store import stored_model_id
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,25 @@ class ModelHandle:
         thread = threading.Thread(target=load, name="codesearch-model-load", daemon=True)
         thread.start()
         return thread
+
+
+def load_before_replacing(model: ModelHandle, model_id: str, name: str, store_dir: Path) -> None:
+    """When the store at `store_dir` holds another model's vectors, load (and probe) this
+    model before anything opens the store.
+
+    Opening such a store moves it aside and starts an empty one; with a model that then
+    failed to load, a user lost a working index for nothing. Raises ModelLoadError (one
+    line, ending with the index that is kept), leaving the store as it is.
+    """
+    stored = stored_model_id(store_dir)
+    if stored is None or stored == model_id:
+        return
+    try:
+        model.get()
+    except Exception as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if not isinstance(exc, ModelLoadError):
+            reason = f"could not load model {name!r}: {reason}"
+        raise ModelLoadError(
+            f"{reason}; the index built with {model_id_label(stored)} is kept"
+        ) from exc

@@ -54,6 +54,7 @@ class FileWork:
     terms: list[str] = field(default_factory=list)  # keyword bag of each entity
     error: str | None = None
     error_kind: str = ""
+    warning: str | None = None  # read, with a caveat (an encoding that was a guess)
     text: str = ""  # held only between reading and parsing
 
 
@@ -103,7 +104,7 @@ class IndexPipeline:
                 not force
                 and item.error is None
                 and old is not None
-                and old.error is None
+                and not needs_retry(old)
                 and old.content_hash == item.content_hash
             ):
                 # touched but not changed (git checkout, formatter no-op): stat only
@@ -122,7 +123,12 @@ class IndexPipeline:
 
     def _unchanged_stat(self, scanned: ScannedFile, summary: IndexSummary) -> bool:
         old = self.catalog.manifest(scanned.rel_path)
-        if old is not None and old.mtime_ns == scanned.mtime_ns and old.size == scanned.size:
+        if (
+            old is not None
+            and not needs_retry(old)
+            and old.mtime_ns == scanned.mtime_ns
+            and old.size == scanned.size
+        ):
             summary.unchanged += 1
             return True
         return False
@@ -198,7 +204,11 @@ class IndexPipeline:
 
     def _read(self, item: FileWork) -> None:
         try:
-            source = read_source(item.scanned.abs_path, max_file_size=self.max_file_size)
+            source = read_source(
+                item.scanned.abs_path,
+                max_file_size=self.max_file_size,
+                language=item.scanned.language,
+            )
         except UnreadableFileError as exc:
             item.error, item.error_kind = exc.reason, exc.kind
             item.content_hash = ""
@@ -206,6 +216,13 @@ class IndexPipeline:
         item.content_hash = source.content_hash
         item.scanned = dataclasses.replace(item.scanned, size=source.size, mtime_ns=source.mtime_ns)
         item.text = source.text
+        item.warning = source.warning
+
+
+def needs_retry(manifest: FileManifest) -> bool:
+    """A file that failed (unreadable, or some entities not embedded) is never "unchanged":
+    what failed may work now (a chmod, a model that recovered) without its mtime moving."""
+    return manifest.error is not None or bool(manifest.failures)
 
 
 def parse_file(item: FileWork, preparator: TextPreparator) -> None:
@@ -231,7 +248,12 @@ def manifest_for(
     """The file's record: its entities that got a vector, and why the others did not."""
     scanned = item.scanned
     base = FileManifest(
-        scanned.rel_path, scanned.mtime_ns, scanned.size, item.content_hash, scanned.language
+        scanned.rel_path,
+        scanned.mtime_ns,
+        scanned.size,
+        item.content_hash,
+        scanned.language,
+        warning=item.warning,
     )
     if item.error is not None:
         skipped = item.error_kind in SKIP_KINDS

@@ -43,11 +43,14 @@ class IndexSummary:
 
 @dataclass(frozen=True)
 class FileProblem:
-    """Why a file, or some of its entities, is missing from the index (for diagnostics)."""
+    """What a user should know about one file (for diagnostics): why it, or some of its
+    entities, is missing from the index (`error`, `failures`: tried again on every run),
+    or a caveat about a file that is indexed (`warning`: its encoding was a guess)."""
 
     path: str
     error: str | None
     failures: tuple[EntityFailure, ...]
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
