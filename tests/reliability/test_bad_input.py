@@ -413,3 +413,41 @@ def test_unreadable_files_and_folders_are_recorded(tmp_path: Path) -> None:
     assert result["errors"] == {"secret_mode.py": "permission denied"}
     assert result["skipped"]["unreadable"] == ["locked"]
     assert set(GOOD) <= set(result["files"])
+
+
+def test_a_file_made_readable_again_is_indexed_without_an_edit(tmp_path: Path) -> None:
+    """Issue 14, item 2: `chmod 644` changes no mtime, yet the next run must read the file
+    (it stayed "1 failed", its functions unsearchable, until someone touched it)."""
+    root = _make_permission_tree(tmp_path)
+    store = tmp_path / "store"
+    secret = root / "secret_mode.py"
+    try:
+        if os.geteuid() != 0:
+            with Workspace(root, Settings(), encoder=FakeEncoder(), store_dir=store) as ws:
+                ws.index()
+                errors = {p.path: p.error for p in ws.problems()}
+        else:
+            command = [sys.executable, "-c", _CHILD, str(root), str(store)]
+            done = subprocess.run(
+                _without_permission_override(command, secret),
+                capture_output=True,
+                text=True,
+                env=child_env(),
+                cwd=str(REPO),
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            errors = json.loads(done.stdout)["errors"]
+    finally:
+        (root / "locked").chmod(0o755)
+    assert errors == {"secret_mode.py": "permission denied"}
+    mtime = secret.stat().st_mtime_ns
+    secret.chmod(0o644)
+    assert secret.stat().st_mtime_ns == mtime
+    with Workspace(root, Settings(), encoder=FakeEncoder(), store_dir=store) as ws:
+        summary = ws.index()
+        assert (summary.failed_files, summary.failed) == (0, 0)
+        assert ws.problems() == []
+        assert _record(ws, "secret_mode.py") == "entities: hidden@1-2"
+        assert [hit.name for hit in ws.search("hidden", limit=1)] == ["hidden"]

@@ -162,6 +162,11 @@ class Catalog:
         with self._lock:
             return self._problems.get(path)
 
+    def failed_paths(self) -> list[str]:
+        """Files that failed, whole or in part: tried again by every index run and save."""
+        with self._lock:
+            return [p.path for p in self._problems.values() if p.error or p.failures]
+
     def scan_skips(self) -> dict[str, list[str]]:
         """Files the selection left out, by reason (every reason present, paths sorted)."""
         with self._lock:

@@ -184,17 +184,16 @@ class Workspace:
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
     ) -> IndexSummary:
-        """Re-index these files only (a save, a file watcher event); files that are gone or
-        no longer indexable leave the index, exactly as the next full scan would decide."""
+        """Re-index these files (a save, a file watcher event), and try again the files that
+        failed before (a fixed permission changes no mtime and sends no save); files that
+        are gone or no longer indexable leave the index, as the next full scan would decide."""
         catalog, pipeline = self._parts()
         started = time.perf_counter()
         summary = IndexSummary()
         present: list[ScannedFile] = []
         gone: list[str] = []
-        for raw in paths:
-            rel = self.selection.relative(raw)
-            if rel is None:
-                continue
+        wanted = [rel for rel in map(self.selection.relative, paths) if rel is not None]
+        for rel in dict.fromkeys(wanted + catalog.failed_paths()):
             verdict = self.selection.select(rel)
             catalog.note_skip(rel, None)
             if isinstance(verdict, ScannedFile):

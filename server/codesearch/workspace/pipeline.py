@@ -103,7 +103,7 @@ class IndexPipeline:
                 not force
                 and item.error is None
                 and old is not None
-                and old.error is None
+                and not needs_retry(old)
                 and old.content_hash == item.content_hash
             ):
                 # touched but not changed (git checkout, formatter no-op): stat only
@@ -122,7 +122,12 @@ class IndexPipeline:
 
     def _unchanged_stat(self, scanned: ScannedFile, summary: IndexSummary) -> bool:
         old = self.catalog.manifest(scanned.rel_path)
-        if old is not None and old.mtime_ns == scanned.mtime_ns and old.size == scanned.size:
+        if (
+            old is not None
+            and not needs_retry(old)
+            and old.mtime_ns == scanned.mtime_ns
+            and old.size == scanned.size
+        ):
             summary.unchanged += 1
             return True
         return False
@@ -206,6 +211,12 @@ class IndexPipeline:
         item.content_hash = source.content_hash
         item.scanned = dataclasses.replace(item.scanned, size=source.size, mtime_ns=source.mtime_ns)
         item.text = source.text
+
+
+def needs_retry(manifest: FileManifest) -> bool:
+    """A file that failed (unreadable, or some entities not embedded) is never "unchanged":
+    what failed may work now (a chmod, a model that recovered) without its mtime moving."""
+    return manifest.error is not None or bool(manifest.failures)
 
 
 def parse_file(item: FileWork, preparator: TextPreparator) -> None:
