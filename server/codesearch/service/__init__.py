@@ -25,17 +25,23 @@ from codesearch.search import Hit, SearchFilters
 from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
 from codesearch.service.queue import JobQueue
-from codesearch.service.status import ServiceStatus, State, StatusTracker
+from codesearch.service.roots import Roots
+from codesearch.service.status import ServiceStatus, State, StatusTracker, shared_cache_state
 from codesearch.store import StoreError
 from codesearch.workspace import (
     FileProblem,
     IndexProgress,
     IndexSummary,
+    SearchHits,
     Workspace,
     search_workspaces,
 )
 
 log = logging.getLogger(__name__)
+
+# Errors of the model (local or remote) share one report while they last: a remote
+# endpoint's message counts its retries, so its words change with every try.
+MODEL_ERROR = "model"
 
 __all__ = [
     "IndexService",
@@ -91,8 +97,7 @@ class IndexService:
         self.settings = settings
         self.listener = listener
         self._factory = workspace_factory or (lambda r, s: Workspace(r, s, encoder=encoder))
-        self._workspaces: dict[Path, Workspace] = {}
-        self._lock = threading.Lock()  # guards _workspaces
+        self._roots = Roots()
         self._queue = JobQueue(debounce_s)
         self._cancel = threading.Event()
         self._paused = threading.Event()
@@ -105,8 +110,7 @@ class IndexService:
     # -- public API (any thread) ----------------------------------------------------------
     @property
     def roots(self) -> list[Path]:
-        with self._lock:
-            return list(self._workspaces)
+        return self._roots.all()
 
     def add_folder(self, root: Path | str) -> None:
         self._submit(Job(JobKind.INDEX, Path(root).resolve()))
@@ -169,54 +173,43 @@ class IndexService:
 
     def root_for(self, path: Path | str) -> Path | None:
         """The innermost workspace root holding path (multi-root folders may nest)."""
-        target = Path(path)
-        best: Path | None = None
-        roots = self.roots + self._queue.roots_waiting()
-        for root in roots:
-            inside = target == root or target.is_relative_to(root)
-            if inside and (best is None or len(root.parts) > len(best.parts)):
-                best = root
-        return best
+        return self._roots.innermost(Path(path), self._queue.roots_waiting())
 
     def workspace(self, root: Path) -> Workspace | None:
-        with self._lock:
-            return self._workspaces.get(root)
+        return self._roots.get(root)
 
     def search(
         self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
-    ) -> list[RootHit]:
-        """Search every root (what is indexed so far) as one index, best first."""
+    ) -> SearchHits[RootHit]:
+        """Every root (what is indexed so far) as one index, best first (with a notice)."""
         if not self.settings.enable:
-            return []
-        opened = self._open_workspaces()
+            return SearchHits()
+        opened = self._roots.opened()
         root_of = {id(ws): root for root, ws in opened}
         found = search_workspaces([ws for _, ws in opened], query, limit=limit, filters=filters)
-        return [RootHit(root_of[id(ws)], hit) for ws, hit in found]
+        if self._status.set_notice(found.notice):
+            self._notify_status(force=True)
+        return SearchHits((RootHit(root_of[id(ws)], hit) for ws, hit in found), found.notice)
 
     def similar(self, path: Path, line: int, *, limit: int = 20) -> list[RootHit]:
-        owner = self._owner(path)
+        owner = self._roots.owner(Path(path), self._queue.roots_waiting())
         if owner is None:
             return []
         return [RootHit(owner[0], h) for h in owner[1].similar(path, line, limit=limit)]
 
     def entity_at(self, path: Path, line: int) -> tuple[Path, Hit] | None:
-        owner = self._owner(path)
+        owner = self._roots.owner(Path(path), self._queue.roots_waiting())
         found = owner[1].entity_at(path, line) if owner is not None else None
         return (owner[0], found[1]) if owner is not None and found else None
 
-    def _owner(self, path: Path) -> tuple[Path, Workspace] | None:
-        root = self.root_for(path)
-        workspace = self.workspace(root) if root is not None else None
-        return (root, workspace) if root is not None and workspace is not None else None
-
     def status(self) -> ServiceStatus:
         """O(roots): each root's catalog keeps its counts as files change."""
-        pending = self._queue.pending()
-        workspaces = [ws for _, ws in self._open_workspaces()]
+        workspaces = [ws for _, ws in self._roots.opened()]
         model = workspaces[0].model_name if workspaces else self.settings.model
-        counts = (w.counts() for w in workspaces)
-        paused = self._paused.is_set()
-        return self._status.snapshot(counts, pending, model or DEFAULT_MODEL_NAME, paused=paused)
+        counts, tier = (w.counts() for w in workspaces), shared_cache_state(workspaces)
+        paused, pending = self._paused.is_set(), self._queue.pending()
+        model = model or DEFAULT_MODEL_NAME
+        return self._status.snapshot(counts, pending, model, paused=paused, shared_cache=tier)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending (tests, CLI, shutdown)."""
@@ -228,20 +221,13 @@ class IndexService:
         self._queue.stop()
         self._cancel.set()
         self._worker.join(timeout)
-        with self._lock:
-            workspaces = list(self._workspaces.values())
-            self._workspaces.clear()
-        for workspace in workspaces:
+        for workspace in self._roots.pop_all():
             try:
                 workspace.close()
             except Exception:
                 log.exception("closing %s failed", workspace.root)
 
     # -- the queue ------------------------------------------------------------------------
-    def _open_workspaces(self) -> list[tuple[Path, Workspace]]:
-        with self._lock:
-            return list(self._workspaces.items())
-
     def _fan_out(self, kind: JobKind, force: bool) -> Future[list[IndexSummary]]:
         futures: list[Future[Any]] = []
         for root in self.roots:
@@ -261,7 +247,14 @@ class IndexService:
                 if job.future is not None and not job.future.done():
                     job.future.set_result(result)
             except BaseException as exc:  # the worker must survive anything
-                log.exception("indexing job %s for %s failed", job.kind.value, job.root)
+                trace = not isinstance(exc, ModelLoadError)  # a model's error says it all
+                log.error(
+                    "indexing job %s for %s failed: %s",
+                    job.kind.value,
+                    job.root,
+                    exc,
+                    exc_info=trace,
+                )
                 if self._status.state is not State.ERROR:  # unexpected failures are errors too
                     self._fail(f"indexing {job.root} failed: {type(exc).__name__}: {exc}")
                 if job.future is not None and not job.future.done():
@@ -281,9 +274,13 @@ class IndexService:
         # searches need the model; a warm index does not need it to index: load it beside
         # opening the index and the scan, so the first search after a restart waits little
         workspace.load_model_in_background(self._model_load_failed)
-        workspace.open()
-        with self._lock:
-            self._workspaces[root] = workspace
+        try:
+            workspace.open()
+        except ModelLoadError:  # a remote model that never answered: try on the next save
+            self._roots.could_not_open(root)
+            workspace.close(save_snapshot=False)
+            raise
+        self._roots.add(root, workspace)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
             try:
@@ -294,14 +291,13 @@ class IndexService:
 
     def _model_load_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ModelLoadError):
-            self._fail(str(exc))
+            self._fail(str(exc), source=MODEL_ERROR)
         else:
             log.error("loading the model failed", exc_info=exc)
 
     def _run_job(self, job: Job) -> IndexSummary | None:
         if job.kind is JobKind.CLOSE:
-            with self._lock:
-                workspace = self._workspaces.pop(job.root, None)
+            workspace = self._roots.pop(job.root)
             cleared = _cleared(workspace) if workspace is not None else {}
             if workspace is not None:
                 workspace.close()
@@ -321,7 +317,7 @@ class IndexService:
                 job = replace(job, kind=JobKind.INDEX)
             return self._index(workspace, job)
         except (ModelLoadError, StoreError, FileNotFoundError, ValueError) as exc:
-            self._fail(str(exc))
+            self._fail(str(exc), source=MODEL_ERROR if isinstance(exc, ModelLoadError) else None)
             raise
 
     def _index(self, workspace: Workspace, job: Job) -> IndexSummary:
@@ -344,7 +340,8 @@ class IndexService:
         finally:
             report.end()
         self._status.add_embedded(summary.embedded)
-        model_failed = workspace.model.error is not None  # a failed load is no recovery
+        # a failed load, or an endpoint that is down, is no recovery
+        model_failed = self._report_sources(workspace) or workspace.model.error is not None
         if not summary.cancelled and not model_failed and self._status.recover():
             self._notify_status(force=True)
         now = {p.path: p for p in workspace.problems()}
@@ -355,9 +352,20 @@ class IndexService:
             log.info("indexing paused for %s", workspace.root)
         return summary
 
+    def _report_sources(self, workspace: Workspace) -> bool:
+        """After a run: a provider that is down is an error said once while it lasts (True:
+        its entities wait for the next run), a shared tier that is down one warning."""
+        problem = workspace.embedding_problem
+        if problem is not None:
+            self._fail(problem, source=MODEL_ERROR)
+        tier = workspace.shared.problem if workspace.shared is not None else None
+        if self._status.tier_went_down(tier) and tier is not None:
+            self.listener.on_warning(tier)
+        return problem is not None
+
     # -- telling the listener ----------------------------------------------------------
-    def _fail(self, message: str) -> None:
-        first_time = self._status.fail(message)
+    def _fail(self, message: str, *, source: str | None = None) -> None:
+        first_time = self._status.fail(message, source=source)
         self._notify_status(force=True)
         if first_time:
             self.listener.on_error(message)

@@ -65,15 +65,18 @@ class RemoteEncoder:
         registries: Sequence[ProbeRegistry] | None = None,
         tokenizer: Any | None = None,
         max_tokens: int | None = None,
+        probe_retry: RetryPolicy | None = None,
     ) -> RemoteEncoder:
         """Probe the endpoint and identify its model; raises EncoderUnavailable if it cannot.
 
         `registries`: where fingerprints are recorded, the deciding one first (the shared
-        tier's, then the local file); None means the local file alone.
+        tier's, then the local file); None means the local file alone. `probe_retry`: how
+        hard to try (default: a few attempts, for a start; a retry after a failure may
+        want one).
         """
         if registries is None:
             registries = [ProbeFile()]
-        probing = EmbeddingEndpoint(_for_probe(config))
+        probing = EmbeddingEndpoint(_for_probe(config, probe_retry or _PROBE_RETRY))
         try:
             probe = probing.embed(list(PROBE_TEXTS))
         except EncoderUnavailable as exc:
@@ -159,11 +162,11 @@ class RemoteEncoder:
         self.endpoint.close()
 
 
-def _for_probe(config: EndpointConfig) -> EndpointConfig:
+def _for_probe(config: EndpointConfig, retry: RetryPolicy) -> EndpointConfig:
     """The start-up probe: few retries, but time for a cold server's first answer."""
     return dataclasses.replace(
         config,
-        retry=_PROBE_RETRY,
+        retry=retry,
         request_timeout_s=max(config.request_timeout_s, _PROBE_TIMEOUT_S),
     )
 
