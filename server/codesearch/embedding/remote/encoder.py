@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from codesearch.embedding.remote.breaker import CircuitBreaker
 from codesearch.embedding.remote.endpoint import EmbeddingEndpoint, EndpointConfig, RetryPolicy
 from codesearch.embedding.remote.identity import (
     PROBE_TEXTS,
@@ -76,7 +77,13 @@ class RemoteEncoder:
         """
         if registries is None:
             registries = [ProbeFile()]
-        probing = EmbeddingEndpoint(_for_probe(config, probe_retry or _PROBE_RETRY))
+        probe_config = _for_probe(config, probe_retry or _PROBE_RETRY)
+        # the probe's failure is raised to the caller, who says it once: its breaker never
+        # opens (and so never logs its own warning) within the probe's attempts
+        quiet = CircuitBreaker(
+            config.shown_url, failure_threshold=probe_config.retry.max_attempts + 1
+        )
+        probing = EmbeddingEndpoint(probe_config, breaker=quiet)
         try:
             probe = probing.embed(list(PROBE_TEXTS))
         except EncoderUnavailable as exc:
