@@ -213,7 +213,8 @@ def test_every_bad_input_gets_its_own_record_and_good_files_are_untouched(
         assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=False)
         assert _good_manifests(ws) == clean  # no effect on the files beside them
         problems = {p.path: p for p in ws.problems()}
-        assert set(problems) == {r for r, want in expect.items() if want.startswith("error:")}
+        errors = {path for path, problem in problems.items() if problem.error}
+        assert errors == {r for r, want in expect.items() if want.startswith("error:")}
         names = {h.name for h in ws.search("outside secret", limit=50)}
         assert "outside_secret" not in names  # the link target was never read
         # the index can be used from the editor: URIs of odd paths round-trip
@@ -223,7 +224,8 @@ def test_every_bad_input_gets_its_own_record_and_good_files_are_untouched(
             uri = hit_to_json(root, hit)["uri"]
             assert uri_to_path(uri) == root / hit.path and (root / hit.path).is_file()
         again = ws.index()
-        assert again.parsed == 0 and again.embedded == 0  # failures are remembered, not retried
+        # what failed is read again (issue 14, item 2); the rest is not touched
+        assert again.parsed == len(errors) and again.embedded == 0
     assert seconds < 60, f"bad input made the index slow: {seconds:.1f}s"
     figures.update(
         inputs_tried=len(expect),

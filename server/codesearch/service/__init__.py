@@ -110,7 +110,7 @@ class IndexService:
     # -- public API (any thread) ----------------------------------------------------------
     @property
     def roots(self) -> list[Path]:
-        return self._roots.all()
+        return self._roots.asked()
 
     def add_folder(self, root: Path | str) -> None:
         self._submit(Job(JobKind.INDEX, Path(root).resolve()))
@@ -184,7 +184,7 @@ class IndexService:
         """Every root (what is indexed so far) as one index, best first (with a notice)."""
         if not self.settings.enable:
             return SearchHits()
-        opened = self._roots.opened()
+        opened = self._roots.items()
         root_of = {id(ws): root for root, ws in opened}
         found = search_workspaces([ws for _, ws in opened], query, limit=limit, filters=filters)
         if self._status.set_notice(found.notice):
@@ -204,7 +204,7 @@ class IndexService:
 
     def status(self) -> ServiceStatus:
         """O(roots): each root's catalog keeps its counts as files change."""
-        workspaces = [ws for _, ws in self._roots.opened()]
+        workspaces = [ws for _, ws in self._roots.items()]
         model = workspaces[0].model_name if workspaces else self.settings.model
         counts, tier = (w.counts() for w in workspaces), shared_cache_state(workspaces)
         paused, pending = self._paused.is_set(), self._queue.pending()
@@ -274,13 +274,9 @@ class IndexService:
         # searches need the model; a warm index does not need it to index: load it beside
         # opening the index and the scan, so the first search after a restart waits little
         workspace.load_model_in_background(self._model_load_failed)
-        try:
-            workspace.open()
-        except ModelLoadError:  # a remote model that never answered: try on the next save
-            self._roots.could_not_open(root)
-            workspace.close(save_snapshot=False)
-            raise
-        self._roots.add(root, workspace)
+        self._roots.ask(root)  # a root stays asked for if it cannot open: a reindex retries
+        workspace.open()
+        self._roots.put(root, workspace)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
             try:
@@ -298,6 +294,7 @@ class IndexService:
     def _run_job(self, job: Job) -> IndexSummary | None:
         if job.kind is JobKind.CLOSE:
             workspace = self._roots.pop(job.root)
+            self._roots.drop(job.root)
             cleared = _cleared(workspace) if workspace is not None else {}
             if workspace is not None:
                 workspace.close()

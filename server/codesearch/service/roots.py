@@ -1,6 +1,5 @@
-"""The service's workspace roots: the open workspace of each, and the roots that could not
-open yet (a remote model that never answered): still roots, so the next save or reindex
-tries to open them again. Thread-safe: the worker writes, every thread reads."""
+"""The workspace roots of one session: those the client asked for, and the open Workspace
+of each. Thread-safe: the worker opens and closes, any thread looks up."""
 
 from __future__ import annotations
 
@@ -12,56 +11,65 @@ from codesearch.workspace import Workspace
 
 
 class Roots:
+    """Roots asked for (a root whose model failed to load is asked for, yet not open) and
+    the open workspaces, each root at most once."""
+
     def __init__(self) -> None:
-        self._open: dict[Path, Workspace] = {}
-        self._unopened: set[Path] = set()
         self._lock = threading.Lock()
+        self._asked: set[Path] = set()
+        self._open: dict[Path, Workspace] = {}
 
-    def all(self) -> list[Path]:
-        """Every root: the open ones, then those waiting to open."""
+    def ask(self, root: Path) -> None:
         with self._lock:
-            return list(self._open) + sorted(self._unopened - set(self._open))
+            self._asked.add(root)
 
-    def innermost(self, path: Path, extra: Iterable[Path] = ()) -> Path | None:
-        """The innermost root holding path (multi-root folders may nest)."""
-        best: Path | None = None
-        for root in [*self.all(), *extra]:
-            inside = path == root or path.is_relative_to(root)
-            if inside and (best is None or len(root.parts) > len(best.parts)):
-                best = root
-        return best
+    def drop(self, root: Path) -> None:
+        with self._lock:
+            self._asked.discard(root)
 
-    def owner(self, path: Path, extra: Iterable[Path] = ()) -> tuple[Path, Workspace] | None:
-        """The innermost root holding path and its workspace, if it is open."""
-        root = self.innermost(path, extra)
-        workspace = self.get(root) if root is not None else None
-        return (root, workspace) if root is not None and workspace is not None else None
+    def asked(self) -> list[Path]:
+        """Every root asked for or open (new settings reopen them all)."""
+        with self._lock:
+            return sorted(self._asked | set(self._open))
+
+    def open_roots(self) -> list[Path]:
+        with self._lock:
+            return list(self._open)
 
     def get(self, root: Path) -> Workspace | None:
         with self._lock:
             return self._open.get(root)
 
-    def opened(self) -> list[tuple[Path, Workspace]]:
+    def items(self) -> list[tuple[Path, Workspace]]:
         with self._lock:
             return list(self._open.items())
 
-    def add(self, root: Path, workspace: Workspace) -> None:
+    def put(self, root: Path, workspace: Workspace) -> None:
         with self._lock:
             self._open[root] = workspace
-            self._unopened.discard(root)
-
-    def could_not_open(self, root: Path) -> None:
-        with self._lock:
-            self._unopened.add(root)
 
     def pop(self, root: Path) -> Workspace | None:
         with self._lock:
-            self._unopened.discard(root)
             return self._open.pop(root, None)
 
     def pop_all(self) -> list[Workspace]:
         with self._lock:
             workspaces = list(self._open.values())
             self._open.clear()
-            self._unopened.clear()
             return workspaces
+
+    def innermost(self, path: Path, waiting: Iterable[Path]) -> Path | None:
+        """The innermost root holding `path` (multi-root folders may nest), among the open
+        ones and those `waiting` to open."""
+        best: Path | None = None
+        for root in [*self.open_roots(), *waiting]:
+            inside = path == root or path.is_relative_to(root)
+            if inside and (best is None or len(root.parts) > len(best.parts)):
+                best = root
+        return best
+
+    def owner(self, path: Path, waiting: Iterable[Path]) -> tuple[Path, Workspace] | None:
+        """The innermost root holding `path` and its workspace, if that root is open."""
+        root = self.innermost(path, waiting)
+        workspace = self.get(root) if root is not None else None
+        return (root, workspace) if root is not None and workspace is not None else None
