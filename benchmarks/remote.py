@@ -84,22 +84,32 @@ def tier_part(project: str, work: Path) -> dict[str, Any]:
     try:
         local = timed_index(root, work / "store-local", model)
         ci = timed_index(root, work / "store-ci", model, redis.url)
-        laptop = timed_index(root, work / "store-laptop", model, redis.url)
+        # three second machines (fresh stores), the median taken: a warm run takes seconds,
+        # so one busy moment on the shared host would decide a single sample
+        laptops = [
+            timed_index(root, work / f"store-laptop-{n}", model, redis.url) for n in range(3)
+        ]
         client = redis.client()
         tier_keys = client.dbsize()
         tier_bytes = client.info("memory")["used_memory"]
         client.close()
     finally:
         redis.stop()
+    laptop = sorted(laptops, key=lambda run: run["seconds"])[1]
+    warm = max(laptop["seconds"], 1e-9)
     return {
         "backend": DEFAULT_BACKEND,
         "cold_local_no_tier": local,
         "cold_ci_filling_tier": ci,
         "second_machine_warm_tier": laptop,
+        "second_machine_runs_seconds": [run["seconds"] for run in laptops],
         "tier_keys": tier_keys,
         "tier_used_memory_bytes": tier_bytes,
-        "embedded_on_second_machine": laptop["embedded"],
-        "speedup_over_cold_local": round(local["seconds"] / max(laptop["seconds"], 1e-9), 1),
+        "embedded_on_second_machine": max(run["embedded"] for run in laptops),
+        "speedup_over_cold_local": round(local["seconds"] / warm, 1),
+        # the conservative figure: against the faster of the two cold runs (the host's load
+        # changes between them; both embed every entity)
+        "speedup_over_fastest_cold": round(min(local["seconds"], ci["seconds"]) / warm, 1),
         "targets": {"embedded": 0, "speedup_at_least": 10},
     }
 

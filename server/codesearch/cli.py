@@ -184,12 +184,12 @@ def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
             dest=name,
             default=spec.default,
             metavar=metavar,
-            type=_checked(flag, validator_for(spec), spec.type == "integer"),
+            type=_checked(validator_for(spec), spec.type == "integer"),
             help=text + default,
         )
 
 
-def _checked(flag: str, check: Callable[[object], object], number: bool) -> Callable[[str], object]:
+def _checked(check: Callable[[object], object], number: bool) -> Callable[[str], object]:
     """An argparse type from a setting's check; its message never repeats the value (a URL
     may hold a password)."""
 
@@ -320,8 +320,11 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(summary.to_json(), indent=2))
             else:
                 print(_summary_line(summary))
-            # the endpoint went down mid-run: said once (logged); the index is incomplete
-            return 1 if workspace.embedding_problem else 0
+            problem = workspace.embedding_problem
+            if problem and not workspace.model.loaded:  # not connected; nothing needed it
+                print(f"codesearch: warning: {problem}", file=sys.stderr)
+            # the endpoint went down mid-run (said once, logged): the index is incomplete
+            return 1 if problem and summary.failed else 0
     if args.command == "search":
         filters = SearchFilters(args.language, args.kind, args.glob)
         with _open(args, args.path) as workspace:

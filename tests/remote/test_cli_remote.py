@@ -173,7 +173,7 @@ def test_the_endpoint_down_mid_index_is_one_message_and_the_next_run_completes(
         assert API_KEY not in text and REDIS_PASSWORD not in text
 
 
-def test_the_endpoint_down_at_search_ranks_by_keywords_and_says_so_once(
+def test_the_endpoint_down_keeps_the_index_and_search_ranks_by_keywords_saying_so_once(
     tmp_path: Path, keyed_server: EmbeddingServer, locked_redis: RedisServer
 ) -> None:
     flags = ["--embed-url", keyed_server.base_url, "--embed-model", MODEL]
@@ -182,6 +182,10 @@ def test_the_endpoint_down_at_search_ranks_by_keywords_and_says_so_once(
     code, summary, stderr = laptop.index()
     assert code == 0 and summary["failed"] == 0, stderr
     keyed_server.kill()
+    code, again, stderr = laptop.index()  # nothing changed: nothing needs the endpoint
+    assert code == 0 and (again["entities"], again["failed"]) == (summary["entities"], 0)
+    said = problems(stderr)
+    assert len(said) == 1 and "connection failed" in said[0]  # but it is down: said once
     hits, stderr = laptop.search("retry failed uploads")
     assert hits[0]["name"] == "retry_failed_upload" and hits[0]["dense_score"] == 0.0
     said = problems(stderr)
