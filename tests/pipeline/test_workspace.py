@@ -149,7 +149,7 @@ def test_bad_files_are_recorded_per_file_and_others_still_index(
         assert counts.get("binary") == 1 and counts.get("too_large") == 1
         assert "ok_before" in names(ws, "ok before", 3)
         assert summary.failed_files == 1
-        assert ws.index().parsed == 0  # failures are remembered, not retried every run
+        assert ws.index().parsed == 1  # the failed file is read again (issue 14, item 2)
 
 
 def test_store_lives_outside_the_workspace_and_is_private(
