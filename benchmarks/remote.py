@@ -17,9 +17,8 @@
 (c) quality: benchmarks/quality/evaluate run locally (fp32 torch) and through the remote
     encoder against the test server serving fp32 torch. Target: MRR@10 within 0.002.
 
-The shared tier is put under the workspace's store the way the pipeline will take it
-(TieredVectorCache over the local Store); until the pipeline takes a cache, this script
-hands it to today's Workspace by wrapping the store it opened.
+The shared tier is the workspace's own (`Settings.shared_cache`, as `--shared-cache` sets
+it): the index summary counts the entities it gave apart (`shared`).
 """
 
 from __future__ import annotations
@@ -49,31 +48,10 @@ from codesearch.embedding.registry import load_encoder
 from codesearch.embedding.remote.encoder import RemoteEncoder
 from codesearch.embedding.remote.endpoint import EndpointConfig
 from codesearch.embedding.remote.identity import ProbeFile
-from codesearch.embedding.types import Vectors
-from codesearch.store import Store
-from codesearch.tiers.cache import TieredVectorCache
-from codesearch.tiers.shared import SharedTierConfig, SharedVectorTier
 from codesearch.workspace import Workspace
 
 MODEL = "all-MiniLM-L6-v2"
 PARTS = ("tier", "throughput", "quality")
-
-
-class TieredStore:
-    """The workspace's Store, with vector lookups and writes going through the tier."""
-
-    def __init__(self, store: Store, cache: TieredVectorCache) -> None:
-        self._store = store
-        self.cache = cache
-
-    def get_vectors(self, keys: Any, dimensions: int) -> dict[str, Vectors]:
-        return self.cache.get_vectors(list(keys), dimensions)
-
-    def put_vectors(self, vectors: Any) -> None:
-        self.cache.put_vectors(vectors)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
 
 
 def copy_project(project: str, into: Path) -> Path:
@@ -84,26 +62,17 @@ def copy_project(project: str, into: Path) -> Path:
 
 
 def timed_index(root: Path, store_dir: Path, model: Any, tier_url: str = "") -> dict[str, Any]:
-    settings = Settings(store_dir=str(store_dir))
+    settings = Settings(store_dir=str(store_dir), shared_cache=tier_url)
     with Workspace(root, settings, encoder=model).open() as ws:
-        cache = None
-        if tier_url and ws.store is not None:
-            tier = SharedVectorTier(SharedTierConfig(tier_url))
-            cache = TieredVectorCache(ws.store, tier, ws.model_id)
-            ws.store = TieredStore(ws.store, cache)  # type: ignore[assignment]
         started = time.perf_counter()
         summary = ws.index()
         seconds = time.perf_counter() - started
-        counts = cache.take_counts() if cache is not None else None
-        if isinstance(ws.store, TieredStore):
-            ws.store = ws.store._store
     return {
         "seconds": round(seconds, 2),
         "entities": summary.entities,
         "embedded": summary.embedded,
         "cached": summary.cached,
-        "shared_keys": counts.shared if counts else 0,
-        "written_back": counts.written_back if counts else 0,
+        "shared": summary.shared,
     }
 
 
@@ -115,22 +84,32 @@ def tier_part(project: str, work: Path) -> dict[str, Any]:
     try:
         local = timed_index(root, work / "store-local", model)
         ci = timed_index(root, work / "store-ci", model, redis.url)
-        laptop = timed_index(root, work / "store-laptop", model, redis.url)
+        # three second machines (fresh stores), the median taken: a warm run takes seconds,
+        # so one busy moment on the shared host would decide a single sample
+        laptops = [
+            timed_index(root, work / f"store-laptop-{n}", model, redis.url) for n in range(3)
+        ]
         client = redis.client()
         tier_keys = client.dbsize()
         tier_bytes = client.info("memory")["used_memory"]
         client.close()
     finally:
         redis.stop()
+    laptop = sorted(laptops, key=lambda run: run["seconds"])[1]
+    warm = max(laptop["seconds"], 1e-9)
     return {
         "backend": DEFAULT_BACKEND,
         "cold_local_no_tier": local,
         "cold_ci_filling_tier": ci,
         "second_machine_warm_tier": laptop,
+        "second_machine_runs_seconds": [run["seconds"] for run in laptops],
         "tier_keys": tier_keys,
         "tier_used_memory_bytes": tier_bytes,
-        "embedded_on_second_machine": laptop["embedded"],
-        "speedup_over_cold_local": round(local["seconds"] / max(laptop["seconds"], 1e-9), 1),
+        "embedded_on_second_machine": max(run["embedded"] for run in laptops),
+        "speedup_over_cold_local": round(local["seconds"] / warm, 1),
+        # the conservative figure: against the faster of the two cold runs (the host's load
+        # changes between them; both embed every entity)
+        "speedup_over_fastest_cold": round(min(local["seconds"], ci["seconds"]) / warm, 1),
         "targets": {"embedded": 0, "speedup_at_least": 10},
     }
 

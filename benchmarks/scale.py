@@ -141,7 +141,7 @@ def main() -> int:
         ws.search(query, limit=20)
         with_embedding.append((time.perf_counter() - t0) * 1000)
     store_bytes = ws.store.size_bytes() if ws.store else 0
-    entities = ws.entity_count
+    entities = ws.counts().entities
     index_mib = index.memory_bytes() / 2**20
     ws.close()
     served = asyncio.run(serve_warm(root, store))

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from codesearch.config import SERVER_SETTINGS
+from codesearch.embedding.remote import API_KEY_ENV
 from codesearch.locations import CACHE_DIR_ENV, MODELS_DIR_ENV
+
+REMOTE_ENV = [API_KEY_ENV, *(s.env for s in SERVER_SETTINGS if s.env)]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,6 +40,9 @@ def isolated_cache(
 ) -> Path:
     cache = tmp_path_factory.mktemp("store")
     monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
+    # a developer's own endpoint or team cache must not turn every test into a remote one
+    for name in REMOTE_ENV:
+        monkeypatch.delenv(name, raising=False)
     return cache
 
 

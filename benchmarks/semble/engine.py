@@ -83,10 +83,10 @@ def search_repository(
     )
     with workspace.open():
         summary = workspace.index(progress=_progress_printer(label or root.name))
-        total = workspace.entity_count
+        total = workspace.counts().entities
         run = RepositoryRun(
             entities=total,
-            files=workspace.file_count,
+            files=workspace.counts().files,
             embedded=summary.embedded,
             failed=summary.failed,
             index_seconds=summary.seconds,

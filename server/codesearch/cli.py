@@ -35,9 +35,12 @@ from codesearch.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_FILE_SIZE,
     LOG_LEVELS,
+    SERVER_SETTINGS,
     Settings,
+    validator_for,
 )
 from codesearch.embedding.registry import BACKEND_NAMES
+from codesearch.embedding.remote import NOISY_LOGGERS
 from codesearch.embedding.types import ModelLoadError
 from codesearch.entities import ENTITY_KINDS
 from codesearch.search import Hit, SearchFilters
@@ -95,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="onnx-int8 (quantised, about twice as fast on CPU; the default) or torch (fp32)",
     )
     common.add_argument("-v", "--verbose", action="count", default=0)
+    _add_remote_flags(common)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("index", parents=[common], help="index a folder (incremental)")
@@ -132,6 +136,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# -- an embedding endpoint and a shared vector cache (each flag is also a setting) --------
+_REMOTE_FLAGS = {  # flag -> (Settings field, metavar, help)
+    "--embed-url": (
+        "embed_url",
+        "URL",
+        "embed with an OpenAI-compatible endpoint instead of the local model: its API base, "
+        "e.g. http://gpu-box:8080/v1 (default: $CODESEARCH_EMBED_URL, else local); the API "
+        "key is read from $CODESEARCH_EMBED_API_KEY",
+    ),
+    "--embed-model": (
+        "embed_model",
+        "NAME",
+        "the model name the endpoint serves (default: $CODESEARCH_EMBED_MODEL)",
+    ),
+    "--embed-api-key-env": (
+        "embed_api_key_env",
+        "VAR",
+        "the environment variable that holds the API key (default: CODESEARCH_EMBED_API_KEY)",
+    ),
+    "--embed-batch-size": ("embed_batch_size", "N", "texts per request to the endpoint"),
+    "--embed-concurrency": ("embed_concurrency", "N", "requests in flight to the endpoint"),
+    "--shared-cache": (
+        "shared_cache",
+        "URL",
+        "a team's shared vector cache: redis://host:6379/0, rediss:// or unix:///socket "
+        "(default: $CODESEARCH_SHARED_CACHE); only content hashes and vectors go there",
+    ),
+    "--shared-cache-prefix": (
+        "shared_cache_prefix",
+        "PREFIX",
+        "a team's namespace in the shared cache (default: $CODESEARCH_SHARED_CACHE_PREFIX)",
+    ),
+}
+
+
+def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the settings that choose where vectors come from, each checked as its
+    setting is (config.SETTINGS), with its default from there."""
+    specs = {spec.field: spec for spec in SERVER_SETTINGS}
+    group = parser.add_argument_group("embedding endpoint and shared cache")
+    for flag, (name, metavar, text) in _REMOTE_FLAGS.items():
+        spec = specs[name]
+        default = f" (default: {spec.default})" if spec.type == "integer" else ""
+        group.add_argument(
+            flag,
+            dest=name,
+            default=spec.default,
+            metavar=metavar,
+            type=_checked(validator_for(spec), spec.type == "integer"),
+            help=text + default,
+        )
+
+
+def _checked(check: Callable[[object], object], number: bool) -> Callable[[str], object]:
+    """An argparse type from a setting's check; its message never repeats the value (a URL
+    may hold a password)."""
+
+    def parse(text: str) -> object:
+        try:
+            return check(int(text) if number else text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings(
         model=args.model,
@@ -141,6 +211,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         exclude=tuple(args.exclude),
         threads=args.threads,
         backend=args.backend,
+        **{name: getattr(args, name) for name, _, _ in _REMOTE_FLAGS.values()},
     )
 
 
@@ -188,9 +259,10 @@ class ProgressBar:
 
 
 def _summary_line(summary: IndexSummary) -> str:
+    shared = f"{summary.shared} from the shared cache, " if summary.shared else ""
     line = (
         f"Indexed {summary.files} files, {summary.entities} entities "
-        f"({summary.embedded} embedded, {summary.cached} cached, "
+        f"({summary.embedded} embedded, {shared}{summary.cached} cached, "
         f"{summary.unchanged} files unchanged, {summary.removed} removed"
     )
     if summary.failed:
@@ -215,10 +287,17 @@ def _print_hits(hits: Sequence[Hit], root: Path, as_json: bool) -> None:
             print(f"      matched: {', '.join(hit.matched)}")
 
 
-def _update(workspace: Workspace, quiet: bool) -> IndexSummary:
+def _update(workspace: Workspace, quiet: bool) -> IndexSummary | None:
     bar = ProgressBar(sys.stderr)
     bar.enabled = bar.enabled and not quiet
-    return workspace.index(progress=bar)
+    try:
+        return workspace.index(progress=bar)
+    except ModelLoadError as exc:
+        if not workspace.model.provisional:
+            raise
+        # an embedding endpoint that does not answer: search what is indexed
+        print(f"codesearch: warning: the index was not updated: {exc}", file=sys.stderr)
+        return None
 
 
 def _parse_location(text: str) -> tuple[str, int]:
@@ -241,13 +320,19 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(summary.to_json(), indent=2))
             else:
                 print(_summary_line(summary))
-            return 0
+            problem = workspace.embedding_problem
+            if problem and not workspace.model.loaded:  # not connected; nothing needed it
+                print(f"codesearch: warning: {problem}", file=sys.stderr)
+            # the endpoint went down mid-run (said once, logged): the index is incomplete
+            return 1 if problem and summary.failed else 0
     if args.command == "search":
         filters = SearchFilters(args.language, args.kind, args.glob)
         with _open(args, args.path) as workspace:
             if not args.no_update:
                 _update(workspace, args.json)
             hits = workspace.search(args.query, limit=args.limit, filters=filters)
+            if hits.notice:
+                print(f"codesearch: note: {hits.notice}; ranked by keywords", file=sys.stderr)
             _print_hits(hits, workspace.root, args.json)
             return 0
     if args.command == "similar":
@@ -278,10 +363,13 @@ def run(args: argparse.Namespace) -> int:
             else:
                 counts = status["skipped"]
                 skipped = sum(counts.values()) if isinstance(counts, dict) else 0
+                shared = status["shared_cache"]
+                tier = f"; shared cache {shared['url']}" if isinstance(shared, dict) else ""
                 print(
                     f"{status['root']}: {status['files']} files, {status['entities']} entities, "
                     f"{status['failed_files']} failed files, {status['failed_entities']} failed "
-                    f"entities, {skipped} skipped; model {status['model']}; store {status['store']}"
+                    f"entities, {skipped} skipped; model {status['model']}{tier}; "
+                    f"store {status['store']}"
                 )
                 warnings = status["warnings"]
                 for path, warning in warnings.items() if isinstance(warnings, dict) else ():
@@ -303,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     level = logging.WARNING - 10 * min(getattr(args, "verbose", 0), 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for name in NOISY_LOGGERS:  # one line per HTTP request otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         return run(args)
     except UsageError as exc:

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from codesearch.embedding.registry import BACKEND_NAMES
+from codesearch.embedding.remote import (
+    API_KEY_ENV,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_REQUEST_BATCH_SIZE,
+)
 from codesearch.locations import CACHE_DIR_ENV
 
 DEFAULT_MAX_FILE_SIZE = 1_048_576
 DEFAULT_BATCH_SIZE = 32
 MODEL_ENV = "CODESEARCH_MODEL"
+EMBED_URL_ENV = "CODESEARCH_EMBED_URL"
+EMBED_MODEL_ENV = "CODESEARCH_EMBED_MODEL"
+SHARED_CACHE_ENV = "CODESEARCH_SHARED_CACHE"
+SHARED_CACHE_PREFIX_ENV = "CODESEARCH_SHARED_CACHE_PREFIX"
 # int8 is the default: about twice the fp32 throughput on CPU for the same search quality
 # (pooled MRR@10 0.613 against 0.614 on benchmarks/quality).
 DEFAULT_BACKEND = "onnx-int8"
@@ -48,6 +59,7 @@ class SettingSpec:
     enum_descriptions: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    env: str | None = None  # the environment variable that fills it when it is empty
 
     @property
     def read_by_server(self) -> bool:
@@ -142,6 +154,87 @@ SETTINGS: tuple[SettingSpec, ...] = (
         ),
     ),
     SettingSpec(
+        "embedUrl",
+        "string",
+        "",
+        "An OpenAI-compatible embedding endpoint to embed with instead of the local model: "
+        "the API base, for example `http://gpu-box:8080/v1` (Text Embeddings Inference, vLLM, "
+        "Infinity, Ollama and LM Studio all serve `/v1/embeddings`). Empty embeds on this "
+        "machine, offline. Source text is sent to this server. Also "
+        f"`{EMBED_URL_ENV}`. User settings only: a workspace cannot set it.",
+        "machine",
+        field="embed_url",
+        env=EMBED_URL_ENV,
+    ),
+    SettingSpec(
+        "embedModel",
+        "string",
+        "",
+        "The model name the embedding endpoint serves (its `model` field), for example "
+        "`BAAI/bge-small-en-v1.5` or `nomic-embed-text`. Needed with `embedUrl`. Also "
+        f"`{EMBED_MODEL_ENV}`.",
+        "window",
+        field="embed_model",
+        env=EMBED_MODEL_ENV,
+    ),
+    SettingSpec(
+        "embedApiKeyEnv",
+        "string",
+        "",
+        "The name of the environment variable that holds the embedding endpoint's API key; "
+        f"empty uses `{API_KEY_ENV}`. The key itself is never a setting: it is read from "
+        "the server's environment and sent only in the request header.",
+        "machine",
+        field="embed_api_key_env",
+    ),
+    SettingSpec(
+        "embedBatchSize",
+        "integer",
+        DEFAULT_REQUEST_BATCH_SIZE,
+        "Texts per request to the embedding endpoint. Lower it if the server refuses large "
+        "requests (HTTP 413; Text Embeddings Inference accepts 32 unless started with a "
+        "larger `--max-client-batch-size`).",
+        "window",
+        field="embed_batch_size",
+        minimum=1,
+        maximum=2048,
+    ),
+    SettingSpec(
+        "embedConcurrency",
+        "integer",
+        DEFAULT_MAX_CONCURRENCY,
+        "Requests in flight at once to the embedding endpoint: enough to keep a GPU server "
+        "busy while answers travel.",
+        "window",
+        field="embed_concurrency",
+        minimum=1,
+        maximum=64,
+    ),
+    SettingSpec(
+        "sharedCache",
+        "string",
+        "",
+        "A shared vector cache for a team (Redis or Valkey, single node or cluster): "
+        "`redis://host:6379/0`, `rediss://` (TLS) or `unix:///path/to/socket`. Vectors another "
+        "machine (or CI) computed are taken from it instead of embedding again, and new ones "
+        "are written back. Only content hashes and vectors go there, never source text or "
+        f"paths. Also `{SHARED_CACHE_ENV}`. User settings only: a workspace cannot set it.",
+        "machine",
+        field="shared_cache",
+        env=SHARED_CACHE_ENV,
+    ),
+    SettingSpec(
+        "sharedCachePrefix",
+        "string",
+        "",
+        "A team's namespace in the shared vector cache (letters, digits, `.`, `_`, `-`), so "
+        "several teams can share one server. Also "
+        f"`{SHARED_CACHE_PREFIX_ENV}`.",
+        "window",
+        field="shared_cache_prefix",
+        env=SHARED_CACHE_PREFIX_ENV,
+    ),
+    SettingSpec(
         "server.pythonPath",
         "string",
         "",
@@ -179,15 +272,32 @@ class Settings:
     store_dir: str = ""
     threads: int = 0
     backend: str = DEFAULT_BACKEND  # "onnx-int8" (quantised) or "torch" (fp32, as packaged)
+    # URLs may hold credentials (user:password@): kept out of the repr, so no log shows them
+    embed_url: str = field(default="", repr=False)
+    embed_model: str = ""
+    embed_api_key_env: str = ""  # "" = API_KEY_ENV; the key itself is never a setting
+    embed_batch_size: int = DEFAULT_REQUEST_BATCH_SIZE
+    embed_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    shared_cache: str = field(default="", repr=False)
+    shared_cache_prefix: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_env_defaults(self) -> Settings:
-        """Fill empty model/store settings from the environment (CLI and server alike)."""
-        return dataclasses.replace(
-            self,
-            model=self.model or os.environ.get(MODEL_ENV, ""),
-            store_dir=self.store_dir or os.environ.get(CACHE_DIR_ENV, ""),
-        )
+        """Fill empty settings from the environment variables they name (CLI and server
+        alike): the model, the store folder, the embedding endpoint, the shared cache."""
+        filled: dict[str, Any] = {
+            "model": self.model or os.environ.get(MODEL_ENV, ""),
+            "store_dir": self.store_dir or os.environ.get(CACHE_DIR_ENV, ""),
+        }
+        for spec in SERVER_SETTINGS:
+            if spec.env and spec.field and not getattr(self, spec.field):
+                filled[spec.field] = os.environ.get(spec.env, "").strip()
+        return dataclasses.replace(self, **filled)
+
+    @property
+    def remote(self) -> bool:
+        """Whether vectors come from an embedding endpoint rather than the local model."""
+        return bool(self.embed_url)
 
 
 Validator = Callable[[Any], Any]
@@ -240,8 +350,61 @@ def _one_of(choices: tuple[str, ...]) -> Validator:
     return check
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def _env_name(value: Any) -> str:
+    """The name of an environment variable, never echoed back: a user who pastes the key
+    itself here must not find it in a message."""
+    text = _str(value)
+    if text and not _ENV_NAME.match(text):
+        raise ValueError(
+            "must be the name of an environment variable (letters, digits and _), not the "
+            "key itself"
+        )
+    return text
+
+
+def _url_of(schemes: tuple[str, ...], example: str) -> Validator:
+    """A URL with one of these schemes; the message never repeats the value (a URL may
+    hold a password)."""
+
+    def check(value: Any) -> str:
+        text = _str(value)
+        if not text:
+            return text
+        parts = urlsplit(text)
+        if parts.scheme not in schemes or not (parts.netloc or parts.path):
+            names = ", ".join(f"{scheme}://" for scheme in schemes)
+            raise ValueError(f"must be a {names} URL, for example {example}")
+        return text
+
+    return check
+
+
+_PREFIX = re.compile(r"^[A-Za-z0-9._-]{0,64}$")
+
+
+def _prefix(value: Any) -> str:
+    text = _str(value)
+    if not _PREFIX.match(text):
+        raise ValueError("may hold only letters, digits, '.', '_' and '-' (at most 64)")
+    return text
+
+
+# settings whose check is more than their type's (the value is never echoed in errors)
+_CHECKS: dict[str, Validator] = {
+    "embed_api_key_env": _env_name,
+    "embed_url": _url_of(("http", "https"), "http://gpu-box:8080/v1"),
+    "shared_cache": _url_of(("redis", "rediss", "unix"), "redis://cache-host:6379/0"),
+    "shared_cache_prefix": _prefix,
+}
+
+
 def validator_for(spec: SettingSpec) -> Validator:
     """The check that turns a client value of this setting into its `Settings` value."""
+    if spec.field in _CHECKS:
+        return _CHECKS[spec.field]
     if spec.type == "boolean":
         return _bool
     if spec.type == "array":

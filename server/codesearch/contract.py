@@ -53,6 +53,18 @@ STATUS_FIELDS: tuple[Field, ...] = (
     ),
     Field("embeddedTotal", "number", "entities sent to the model since the server started"),
     Field("paused", "boolean", "indexing waits for codesearch.resume; saves queue up"),
+    Field(
+        "sharedCache",
+        "{ url: string; problem: string | null } | null",
+        "the team's shared vector cache (its URL without credentials, and why it does not "
+        "answer, if it does not); null when none is set",
+    ),
+    Field(
+        "notice",
+        "string | null",
+        "why searches rank by keywords alone right now (the embedding endpoint does not "
+        "answer in time); null when they do not",
+    ),
 )
 
 POSITION_FIELDS: tuple[Field, ...] = (
@@ -77,6 +89,7 @@ REINDEX_RESULT_FIELDS: tuple[Field, ...] = (
     Field("entities", "number", "entities in the index afterwards"),
     Field("embedded", "number", "entities sent to the model"),
     Field("cached", "number", "entities whose vectors were already stored"),
+    Field("shared", "number", "entities whose vectors came from the shared vector cache"),
     Field("failed", "number", "entities and files that failed"),
     Field("removed", "number", "files dropped from the index"),
     Field("seconds", "number", "time taken"),

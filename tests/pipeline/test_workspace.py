@@ -38,7 +38,7 @@ def test_cold_then_unchanged_reindex_parses_and_embeds_nothing(
         assert (warm.parsed, warm.embedded, warm.unchanged) == (0, 0, 6)
     # a new process (new Workspace object) over the same store: still nothing to do
     with open_ws(workspace_copy, model) as again:
-        assert again.entity_count == cold.entities
+        assert again.counts().entities == cold.entities
         summary = again.index()
         assert summary.parsed == 0 and summary.embedded == 0
 
@@ -113,7 +113,7 @@ def test_changing_the_model_re_embeds_everything(
     other = load_encoder(str(other_dir), backend="torch")
     assert other.model_id != model.model_id
     with Workspace(workspace_copy, Settings(), encoder=other).open() as ws:
-        assert ws.entity_count == 0  # the old model's vectors are not mixed in
+        assert ws.counts().entities == 0  # the old model's vectors are not mixed in
         summary = ws.index()
         assert summary.embedded == first.entities
 
@@ -148,7 +148,7 @@ def test_bad_files_are_recorded_per_file_and_others_still_index(
         assert "strip_accents" in names(ws, "remove accents from text", 3)
         assert "binary.py" not in problems  # skipped on purpose, not a failure
         assert "big.py" not in problems
-        counts = ws.skipped_counts()
+        counts = ws.counts().skipped
         assert counts.get("binary") == 1 and counts.get("too_large") == 1
         assert "ok_before" in names(ws, "ok before", 3)
         assert summary.failed_files == 0

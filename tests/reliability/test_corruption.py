@@ -176,7 +176,7 @@ def test_damage_is_detected_moved_aside_rebuilt_and_told_once(
         assert ws.store is not None
         message = ws.store.recovered
         assert message is not None and words in message, message
-        assert ws.entity_count == 0  # nothing of the damaged store is trusted
+        assert ws.counts().entities == 0  # nothing of the damaged store is trusted
         summary = ws.index()
         assert summary.entities == entities and summary.failed == 0
 
@@ -186,7 +186,7 @@ def test_damage_is_detected_moved_aside_rebuilt_and_told_once(
     assert _fingerprint(moved[0]) == before  # the old bytes (or rows) are kept as they were
     with _open(workspace_copy, store) as ws:  # told once: the new store is healthy
         assert ws.store is not None and ws.store.recovered is None
-        assert ws.entity_count == entities
+        assert ws.counts().entities == entities
 
 
 def test_another_model_moves_the_store_aside(workspace_copy: Path, tmp_path: Path) -> None:
@@ -212,7 +212,7 @@ def test_a_locked_store_is_waited_for_not_moved(workspace_copy: Path, tmp_path: 
     try:
         with _open(workspace_copy, store) as ws:
             assert ws.store is not None and ws.store.recovered is None
-            assert ws.entity_count == entities
+            assert ws.counts().entities == entities
             assert ws.index().parsed == 0
     finally:
         releaser.join()
@@ -250,7 +250,7 @@ def test_a_damaged_warm_start_snapshot_falls_back_to_the_records(
         connection.close()
     with _open(workspace_copy, store) as ws:
         assert ws.store is not None and ws.store.recovered is None
-        assert ws.entity_count == entities
+        assert ws.counts().entities == entities
         assert ws.index().parsed == 0
 
 

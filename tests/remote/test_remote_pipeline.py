@@ -111,7 +111,10 @@ def test_rate_limits_and_server_errors_mid_index_still_complete_it(
 ) -> None:
     encoder = connect(server.base_url, probe_file, request_batch_size=4)
     stamp(store, encoder)
-    server.faults(rate_limited=2, retry_after="0", server_errors=2, drops=1)
+    # fewer failures than the breaker's threshold (3) in any order: with four requests in
+    # flight, the answers to the 429s may arrive before the drop's, so a drop and two 5xx
+    # could count as three in a row and open it (flaky before)
+    server.faults(rate_limited=2, retry_after="0", server_errors=1, drops=1)
     result = BatchEmbedder(encoder, store, batch_size=16).process_batch(entities)
     encoder.close()
     assert complete(result, entities)

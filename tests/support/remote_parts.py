@@ -196,6 +196,7 @@ class RedisServer:
     folder: Path
     port: int | None  # None: unix socket only
     extra: tuple[str, ...] = ()
+    password: str = ""  # --requirepass: the URL then carries it, as users write it
 
     @property
     def socket_path(self) -> Path:
@@ -203,16 +204,18 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        secret = f":{self.password}@" if self.password else ""
         if self.port is not None:
-            return f"redis://127.0.0.1:{self.port}/0"
-        return f"unix://{self.socket_path}"
+            return f"redis://{secret}127.0.0.1:{self.port}/0"
+        return f"unix://{secret}{self.socket_path}"
 
     def client(self) -> Any:
         import redis
 
+        password = self.password or None
         if self.port is not None:
-            return redis.Redis(host="127.0.0.1", port=self.port)
-        return redis.Redis(unix_socket_path=str(self.socket_path))
+            return redis.Redis(host="127.0.0.1", port=self.port, password=password)
+        return redis.Redis(unix_socket_path=str(self.socket_path), password=password)
 
     def stop(self) -> None:
         _stop(self.process)
@@ -227,13 +230,18 @@ class RedisServer:
     def restart(self) -> RedisServer:
         """A new, empty server at the same address."""
         self.stop()
-        return start_redis(self.folder, port=self.port, extra=self.extra)
+        return start_redis(self.folder, port=self.port, extra=self.extra, password=self.password)
 
 
 def start_redis(
-    folder: Path | None = None, *, port: int | None = None, extra: tuple[str, ...] = ()
+    folder: Path | None = None,
+    *,
+    port: int | None = None,
+    extra: tuple[str, ...] = (),
+    password: str = "",
 ) -> RedisServer:
-    """Start redis-server; `port` None listens on a unix socket in `folder` only."""
+    """Start redis-server; `port` None listens on a unix socket in `folder` only; with a
+    `password`, clients must give it."""
     binary = redis_binary()
     assert binary is not None
     # a short folder: a unix socket path must fit in about 100 bytes
@@ -250,8 +258,10 @@ def start_redis(
     ]  # fmt: skip
     if port is None:
         command += ["--unixsocket", str(socket_path), "--unixsocketperm", "700"]
+    if password:
+        command += ["--requirepass", password]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = RedisServer(process, folder, port, extra)
+    server = RedisServer(process, folder, port, extra, password)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

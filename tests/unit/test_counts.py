@@ -134,21 +134,21 @@ def test_a_too_large_file_saved_again_is_still_one_skipped_file(ws: Workspace) -
     ws.index()
     for _ in range(3):
         ws.index_paths([root / "big.py"])
-        assert ws.skipped_counts()["too_large"] == 1
+        assert ws.counts().skipped["too_large"] == 1
         assert ws.skipped_paths()["too_large"] == ["big.py"]
         assert ws.status()["skipped"] == {"binary": 1, "too_large": 1}
     write(root, "big.py", "def small_again():\n    return 1\n")
     summary = ws.index_paths([root / "big.py"])
-    assert "too_large" not in ws.skipped_counts() and summary.skipped == 1  # binary.py only
+    assert "too_large" not in ws.counts().skipped and summary.skipped == 1  # binary.py only
     assert ws.skipped_paths()["too_large"] == []
     assert "small_again" in [h.name for h in ws.search("small again", limit=3)]
     write(root, "big.py", "x = 1\n" * 1000)
     ws.index_paths([root / "big.py"])  # grew again: out of the index, one skipped file
-    assert ws.skipped_counts()["too_large"] == 1
+    assert ws.counts().skipped["too_large"] == 1
     assert "small_again" not in [h.name for h in ws.search("small again", limit=3)]
     (root / "big.py").unlink()
     ws.remove_paths([root / "big.py"])  # deleted: no longer skipped either
-    assert ws.skipped_paths()["too_large"] == [] and "too_large" not in ws.skipped_counts()
+    assert ws.skipped_paths()["too_large"] == [] and "too_large" not in ws.counts().skipped
 
 
 class Silent:

@@ -41,6 +41,8 @@ def test_snapshot_sums_every_root_and_says_what_the_editor_reads() -> None:
         "progress": None,
         "embeddedTotal": 7,
         "paused": True,
+        "sharedCache": None,
+        "notice": None,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -107,3 +107,20 @@ class Encoder(Protocol):
         Rows of 0 or more than `max_tokens` ids are refused with ValueError.
         """
         ...
+
+
+@runtime_checkable
+class QueryEmbedder(Protocol):
+    """An encoder with its own path for a search query (a remote one: one request, a short
+    timeout), raising QueryEmbeddingUnavailable when it cannot answer in time."""
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+
+@runtime_checkable
+class PrefersBatchSize(Protocol):
+    """An encoder that knows how many texts per `encode` call keep it busy (a remote one:
+    its request size times the requests in flight); the pipeline batches that many."""
+
+    @property
+    def preferred_batch_size(self) -> int: ...

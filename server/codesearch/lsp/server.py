@@ -13,6 +13,7 @@ import logging
 import sys
 
 from codesearch.config import LOG_LEVELS
+from codesearch.embedding.remote import NOISY_LOGGERS
 from codesearch.lsp import commands, files, lifecycle, symbols
 from codesearch.lsp.language_server import CodesearchServer, ServiceFactory, default_service
 
@@ -44,6 +45,8 @@ def serve(*, tcp: str | None = None, log_level: str = "info") -> int:
     logging.getLogger("pygls").setLevel(
         level if level <= logging.DEBUG else max(level, logging.WARNING)
     )
+    for name in NOISY_LOGGERS:  # httpx logs every embedding request at INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
     server = create_server()
     if tcp:
         host, _, port = tcp.rpartition(":")

@@ -12,26 +12,32 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from codesearch.config import Settings
 from codesearch.embedding.types import DEFAULT_MODEL_NAME, Encoder, ModelLoadError
 from codesearch.search import Hit, SearchFilters
+from codesearch.service.announce import (
+    MODEL_ERROR,
+    Announcer,
+    ProgressEvent,
+    ProgressReporter,
+    ServiceListener,
+)
 from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
 from codesearch.service.queue import JobQueue
 from codesearch.service.roots import Roots
-from codesearch.service.status import ServiceStatus, State, StatusTracker
+from codesearch.service.status import ServiceStatus, State, StatusTracker, shared_cache_state
 from codesearch.store import StoreError
 from codesearch.workspace import (
     FileProblem,
-    IndexProgress,
     IndexSummary,
+    SearchHits,
     Workspace,
     search_workspaces,
 )
@@ -46,29 +52,6 @@ __all__ = [
     "ServiceStatus",
     "State",
 ]
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    kind: str  # "begin" | "report" | "end"
-    run: int  # one id per indexing run
-    done: int
-    total: int
-    message: str
-
-
-class ServiceListener(Protocol):
-    """Callbacks from the worker thread; implementations hand them to their own loop."""
-
-    def on_status(self, status: ServiceStatus) -> None: ...
-
-    def on_progress(self, event: ProgressEvent) -> None: ...
-
-    def on_problems(self, root: Path, problems: dict[str, FileProblem | None]) -> None: ...
-
-    def on_error(self, message: str) -> None: ...
-
-    def on_warning(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -99,13 +82,14 @@ class IndexService:
         self._stopping = False
         self._run = 0
         self._status = StatusTracker()
+        self._announce = Announcer(self._status, listener, self.status)
         self._worker = threading.Thread(target=self._loop, name="codesearch-indexer", daemon=True)
         self._worker.start()
 
     # -- public API (any thread) ----------------------------------------------------------
     @property
     def roots(self) -> list[Path]:
-        return self._roots.open_roots()
+        return self._roots.asked()
 
     def add_folder(self, root: Path | str) -> None:
         self._roots.ask(Path(root).resolve())
@@ -123,7 +107,7 @@ class IndexService:
         if root is None:
             return
         self._queue.save((root, str(target)))
-        self._notify_status()
+        self._announce.status_changed()
 
     def files_removed(self, paths: Iterable[Path | str]) -> None:
         for path in paths:
@@ -146,7 +130,7 @@ class IndexService:
     def pause(self) -> None:
         self._paused.set()
         self._cancel.set()
-        self._notify_status(force=True)
+        self._announce.status_changed(force=True)
 
     def resume(self) -> None:
         self._paused.clear()
@@ -160,7 +144,7 @@ class IndexService:
         self.settings = settings
         if not settings.enable:
             self.cancel_current()
-            self._set_state(State.DISABLED)
+            self._announce.set_state(State.DISABLED)
             return
         if settings == old and self._status.state is not State.DISABLED:
             return
@@ -177,14 +161,16 @@ class IndexService:
 
     def search(
         self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
-    ) -> list[RootHit]:
-        """Search every root (what is indexed so far) as one index, best first."""
+    ) -> SearchHits[RootHit]:
+        """Every root (what is indexed so far) as one index, best first (with a notice)."""
         if not self.settings.enable:
-            return []
+            return SearchHits()
         opened = self._roots.items()
         root_of = {id(ws): root for root, ws in opened}
         found = search_workspaces([ws for _, ws in opened], query, limit=limit, filters=filters)
-        return [RootHit(root_of[id(ws)], hit) for ws, hit in found]
+        if self._status.set_notice(found.notice):
+            self._announce.status_changed(force=True)
+        return SearchHits((RootHit(root_of[id(ws)], hit) for ws, hit in found), found.notice)
 
     def similar(self, path: Path, line: int, *, limit: int = 20) -> list[RootHit]:
         owner = self._owner(path)
@@ -202,12 +188,12 @@ class IndexService:
 
     def status(self) -> ServiceStatus:
         """O(roots): each root's catalog keeps its counts as files change."""
-        pending = self._queue.pending()
         workspaces = [ws for _, ws in self._roots.items()]
         model = workspaces[0].model_name if workspaces else self.settings.model
-        counts = (w.counts() for w in workspaces)
-        paused = self._paused.is_set()
-        return self._status.snapshot(counts, pending, model or DEFAULT_MODEL_NAME, paused=paused)
+        counts, tier = (w.counts() for w in workspaces), shared_cache_state(workspaces)
+        paused, pending = self._paused.is_set(), self._queue.pending()
+        model = model or DEFAULT_MODEL_NAME
+        return self._status.snapshot(counts, pending, model, paused=paused, shared_cache=tier)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending (tests, CLI, shutdown)."""
@@ -235,7 +221,7 @@ class IndexService:
 
     def _submit(self, job: Job) -> None:
         if self._queue.submit(job):
-            self._notify_status()
+            self._announce.status_changed()
 
     def _loop(self) -> None:
         while (job := self._queue.take()) is not None:
@@ -245,16 +231,23 @@ class IndexService:
                 if job.future is not None and not job.future.done():
                     job.future.set_result(result)
             except BaseException as exc:  # the worker must survive anything
-                log.exception("indexing job %s for %s failed", job.kind.value, job.root)
+                trace = not isinstance(exc, ModelLoadError)  # a model's error says it all
+                log.error(
+                    "indexing job %s for %s failed: %s",
+                    job.kind.value,
+                    job.root,
+                    exc,
+                    exc_info=trace,
+                )
                 if self._status.state is not State.ERROR:  # unexpected failures are errors too
-                    self._fail(f"indexing {job.root} failed: {type(exc).__name__}: {exc}")
+                    self._announce.fail(f"indexing {job.root} failed: {type(exc).__name__}: {exc}")
                 if job.future is not None and not job.future.done():
                     job.future.set_exception(exc)
             finally:
                 if self._queue.empty() and self._status.state in (State.INDEXING, State.STARTING):
-                    self._set_state(State.IDLE)
+                    self._announce.set_state(State.IDLE)
                 else:
-                    self._notify_status(force=True)
+                    self._announce.status_changed(force=True)
 
     # -- running one job (on the worker) -------------------------------------------------
     def _workspace_for(self, root: Path, fresh: Workspace | None = None) -> Workspace:
@@ -263,6 +256,9 @@ class IndexService:
         if existing is not None:
             return existing
         workspace = fresh or self._factory(root, self.settings)
+        self._roots.ask(root)  # a root stays asked for if it cannot open: a reindex retries
+        if not workspace.model.provisional:  # a remote model's identity settles in open()
+            workspace.check_model_for_store()  # another model's store: load first, say why
         # searches need the model; a warm index does not need it to index: load it beside
         # opening the index and the scan, so the first search after a restart waits little
         workspace.load_model_in_background(self._model_load_failed)
@@ -270,10 +266,7 @@ class IndexService:
         self._roots.put(root, workspace)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
-            try:
-                self.listener.on_warning(recovered)
-            except Exception:
-                log.exception("warning listener failed: %s", recovered)
+            self._announce.warn(recovered)
         return workspace
 
     def _reopen(self, root: Path) -> Workspace:
@@ -292,7 +285,7 @@ class IndexService:
 
     def _model_load_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ModelLoadError):
-            self._fail(str(exc))
+            self._announce.fail(str(exc), source=MODEL_ERROR)
         else:
             log.error("loading the model failed", exc_info=exc)
 
@@ -306,7 +299,7 @@ class IndexService:
                 self.listener.on_problems(job.root, cleared)
             return None
         if not self.settings.enable:
-            self._set_state(State.DISABLED)
+            self._announce.set_state(State.DISABLED)
             return None
         try:
             if job.kind is JobKind.REOPEN:
@@ -322,13 +315,15 @@ class IndexService:
                 job = replace(job, kind=JobKind.INDEX)
             return self._index(workspace, job)
         except (ModelLoadError, StoreError, FileNotFoundError, ValueError) as exc:
-            self._fail(str(exc))
+            self._announce.fail(
+                str(exc), source=MODEL_ERROR if isinstance(exc, ModelLoadError) else None
+            )
             raise
 
     def _index(self, workspace: Workspace, job: Job) -> IndexSummary:
         before = {p.path for p in workspace.problems()}
         self._run += 1
-        report = _ProgressReporter(self, self._run)
+        report = ProgressReporter(self._announce, self._status, self._run)
 
         def should_stop() -> bool:
             return self._cancel.is_set() or self._stopping or self._paused.is_set()
@@ -345,9 +340,10 @@ class IndexService:
         finally:
             report.end()
         self._status.add_embedded(summary.embedded)
-        model_failed = workspace.model.error is not None  # a failed load is no recovery
+        # a failed load, or an endpoint that is down, is no recovery
+        model_failed = self._announce.report_sources(workspace) or workspace.model.error is not None
         if not summary.cancelled and not model_failed and self._status.recover():
-            self._notify_status(force=True)
+            self._announce.status_changed(force=True)
         now = {p.path: p for p in workspace.problems()}
         update = problems_update(before, now, summary.changed_paths)
         if update:
@@ -355,26 +351,6 @@ class IndexService:
         if summary.cancelled and self._paused.is_set():
             log.info("indexing paused for %s", workspace.root)
         return summary
-
-    # -- telling the listener ----------------------------------------------------------
-    def _fail(self, message: str) -> None:
-        first_time = self._status.fail(message)
-        self._notify_status(force=True)
-        if first_time:
-            self.listener.on_error(message)
-
-    def _set_state(self, state: State) -> None:
-        self._status.set_state(state)
-        self._notify_status(force=True)
-
-    def _notify_status(self, force: bool = False) -> None:
-        status = self.status()
-        if not self._status.should_send(status, force=force):
-            return
-        try:
-            self.listener.on_status(status)
-        except Exception:
-            log.exception("status listener failed")
 
 
 def _gone(old: Workspace, new: Workspace) -> dict[str, FileProblem | None]:
@@ -385,42 +361,3 @@ def _gone(old: Workspace, new: Workspace) -> dict[str, FileProblem | None]:
 def _cleared(workspace: Workspace) -> dict[str, FileProblem | None]:
     """Diagnostics that clear every problem of a root (closed or cleared)."""
     return {p.path: None for p in workspace.problems()}
-
-
-class _ProgressReporter:
-    """Turns one run's IndexProgress into begin/report/end events (at most every 0.2 s)."""
-
-    def __init__(self, service: IndexService, run: int) -> None:
-        self._service = service
-        self._run = run
-        self._started = False
-        self._last_report = 0.0
-
-    def __call__(self, update: IndexProgress) -> None:
-        if update.phase != "embedding" or not update.total:
-            return
-        service = self._service
-        service._status.progress = (update.done, update.total)
-        message = f"Indexing {update.done}/{update.total} entities"
-        now = time.monotonic()
-        if not self._started:
-            self._started = True
-            service._set_state(State.INDEXING)
-            service.listener.on_progress(
-                ProgressEvent("begin", self._run, update.done, update.total, message)
-            )
-        elif now - self._last_report >= 0.2 or update.done == update.total:
-            self._last_report = now
-            service.listener.on_progress(
-                ProgressEvent("report", self._run, update.done, update.total, message)
-            )
-            service._notify_status()
-
-    def end(self) -> None:
-        service = self._service
-        if self._started:
-            done, total = service._status.progress or (0, 0)
-            service.listener.on_progress(
-                ProgressEvent("end", self._run, done, total, "Indexing finished")
-            )
-        service._status.progress = None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from codesearch.workspace import CatalogCounts
+from codesearch.workspace import CatalogCounts, Workspace
 
 # A burst of progress while indexing is sent at most this often (state changes at once).
 MIN_INTERVAL_S = 0.25
@@ -25,6 +25,14 @@ class State(str, enum.Enum):
     IDLE = "idle"
     ERROR = "error"
     DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class SharedCacheState:
+    """The team's vector tier as the status shows it."""
+
+    url: str  # without credentials
+    problem: str | None  # one sentence while it does not answer
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class ServiceStatus:
     progress: tuple[int, int] | None = None
     embedded_total: int = 0  # entities sent to the model since the service started
     paused: bool = False  # pause() until resume(): nothing is embedded
+    shared_cache: SharedCacheState | None = None  # the team's vector tier, when one is set
+    notice: str | None = None  # why searches rank by keywords alone now (None: they do not)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,7 +66,19 @@ class ServiceStatus:
             ),
             "embeddedTotal": self.embedded_total,
             "paused": self.paused,
+            "sharedCache": (
+                {"url": self.shared_cache.url, "problem": self.shared_cache.problem}
+                if self.shared_cache is not None
+                else None
+            ),
+            "notice": self.notice,
         }
+
+
+def shared_cache_state(workspaces: Iterable[Workspace]) -> SharedCacheState | None:
+    """The first shared tier among the roots' (they share the settings), as shown."""
+    tier = next((w.shared for w in workspaces if w.shared is not None), None)
+    return SharedCacheState(tier.shown_url, tier.problem) if tier is not None else None
 
 
 class StatusTracker:
@@ -70,6 +92,8 @@ class StatusTracker:
         self.last_error: str | None = None
         self.progress: tuple[int, int] | None = None
         self.embedded_total = 0
+        self.notice: str | None = None
+        self._tier_problem: str | None = None
         self._reported_error: str | None = None
         self._last_sent: ServiceStatus | None = None
         self._last_sent_at = float("-inf")
@@ -80,15 +104,36 @@ class StatusTracker:
         with self._lock:
             self.state = state
 
-    def fail(self, message: str) -> bool:
-        """Enter the error state; True when this message was not reported yet (say it once)."""
+    def fail(self, message: str, *, source: str | None = None) -> bool:
+        """Enter the error state; True when this error was not reported yet (say it once).
+
+        `source` names where an error comes from when its words change while it lasts (an
+        embedding endpoint's message counts its retries): one report per source until the
+        service recovers; without it, one per message.
+        """
         with self._lock:
             self.last_error = message
             self.state = State.ERROR
-            if self._reported_error == message:
+            token = source or message
+            if self._reported_error == token:
                 return False
-            self._reported_error = message
+            self._reported_error = token
             return True
+
+    def tier_went_down(self, problem: str | None) -> bool:
+        """The shared tier's problem after a run (None: it answers); True when it is new
+        (warn once while it lasts)."""
+        with self._lock:
+            new = problem is not None and self._tier_problem is None
+            self._tier_problem = problem
+            return new
+
+    def set_notice(self, notice: str | None) -> bool:
+        """Why the last search ranked by keywords alone (None: it did not); True if changed."""
+        with self._lock:
+            changed = notice != self.notice
+            self.notice = notice
+            return changed
 
     def recover(self) -> bool:
         """A run went through after an error: leave the error state (True if it was in it)."""
@@ -110,7 +155,13 @@ class StatusTracker:
             self.embedded_total += count
 
     def snapshot(
-        self, counts: Iterable[CatalogCounts], pending: int, model: str, *, paused: bool = False
+        self,
+        counts: Iterable[CatalogCounts],
+        pending: int,
+        model: str,
+        *,
+        paused: bool = False,
+        shared_cache: SharedCacheState | None = None,
     ) -> ServiceStatus:
         entities = files = failed = skipped = 0
         for each in counts:
@@ -131,6 +182,8 @@ class StatusTracker:
                 self.progress,
                 self.embedded_total,
                 paused,
+                shared_cache,
+                self.notice,
             )
 
     def should_send(self, status: ServiceStatus, *, force: bool = False) -> bool:

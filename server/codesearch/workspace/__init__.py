@@ -3,7 +3,7 @@ in (pipeline), and the Workspace facade the CLI and the server drive."""
 
 from codesearch.workspace.facade import Workspace
 from codesearch.workspace.model import ModelLoader
-from codesearch.workspace.queries import search_workspaces
+from codesearch.workspace.queries import SearchHits, search_workspaces
 from codesearch.workspace.reports import CatalogCounts, FileProblem, IndexProgress, IndexSummary
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "IndexProgress",
     "IndexSummary",
     "ModelLoader",
+    "SearchHits",
     "Workspace",
     "search_workspaces",
 ]

@@ -8,7 +8,6 @@ index pass or a save, and answers queries.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -16,18 +15,26 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from codesearch.config import Settings
-from codesearch.embedding.registry import load_encoder, vector_model_id
-from codesearch.embedding.resolve import resolve_model
 from codesearch.embedding.types import Encoder, Vectors
 from codesearch.index.scan import IgnoreRules, ScannedFile, SkippedFile
 from codesearch.index.search_index import SearchIndex
 from codesearch.locations import workspace_store_dir
 from codesearch.search import Hit, SearchFilters, rank
 from codesearch.store import Store
+from codesearch.tiers.shared import SharedVectorTier
 from codesearch.workspace.catalog import Catalog
-from codesearch.workspace.model import ModelHandle, ModelLoader, load_before_replacing
+from codesearch.workspace.embedding import (
+    changed_identity,
+    close_sources,
+    embedding_problem,
+    query_embedding,
+    settle_identity,
+    sources_status,
+)
+from codesearch.workspace.model import ModelLoader, load_before_replacing
 from codesearch.workspace.pipeline import IndexPipeline
-from codesearch.workspace.queries import entity_at, similar
+from codesearch.workspace.providers import shared_tier, workspace_model
+from codesearch.workspace.queries import SearchHits, entity_at, similar
 from codesearch.workspace.reports import (
     CatalogCounts,
     FileProblem,
@@ -56,22 +63,11 @@ class Workspace:
         self.root = Path(root).resolve()
         self.settings = (settings or Settings()).with_env_defaults()
         settings = self.settings
-        if encoder is not None:
-            self.model_id = self.model_name = encoder.model_id
-            self.model = ModelHandle(encoder=encoder)
-        else:
-            if model_loader is None:
-                spec = resolve_model(settings.model)
-                name = spec.name + ("" if settings.backend == "torch" else f" ({settings.backend})")
-                model_loader = ModelLoader(
-                    vector_model_id(spec, settings.backend),
-                    name,
-                    functools.partial(
-                        load_encoder, spec, threads=settings.threads, backend=settings.backend
-                    ),
-                )
-            self.model_id, self.model_name = model_loader.model_id, model_loader.name
-            self.model = ModelHandle(loader=model_loader)
+        # the team's vector tier under the local store (None without one); connects lazily
+        self.shared: SharedVectorTier | None = shared_tier(settings)
+        self.model, self.model_id, self.model_name = workspace_model(
+            settings, self.shared, encoder, model_loader
+        )
         self.store_dir = store_dir or workspace_store_dir(self.root, settings.store_dir or None)
         self.selection = Selection(self.root, settings.exclude, settings.max_file_size)
         self.catalog: Catalog | None = None
@@ -87,17 +83,30 @@ class Workspace:
         """
         if not self.root.is_dir():
             raise FileNotFoundError(f"workspace folder does not exist: {self.root}")
+        recovered = None
+        if self.model.provisional:
+            self.model_id, recovered = settle_identity(self.model, self.store_dir)
         self.check_model_for_store()
-        catalog = Catalog(Store(self.store_dir, model_id=self.model_id), self.model_id)
+        self._open_catalog(recovered)
+        return self
+
+    def _open_catalog(self, recovered: str | None = None) -> None:
+        store = Store(self.store_dir, model_id=self.model_id)
+        store.recovered = store.recovered or recovered  # damage found by settle_identity
+        catalog = Catalog(store, self.model_id)
         catalog.load()
         self.catalog = catalog
-        self._pipeline = IndexPipeline(
-            catalog,
-            self.model,
-            batch_size=self.settings.batch_size,
-            max_file_size=self.settings.max_file_size,
-        )
-        return self
+        self._pipeline = IndexPipeline(catalog, self.model, self.settings, self.shared)
+
+    def _reconcile_model(self) -> None:
+        """A remote model that answers as another model than the store was opened with:
+        switch stores now that it answered (the old index is moved aside, as always)."""
+        new_id = changed_identity(self.model, self.model_id) if self.catalog else None
+        if new_id is not None and self.catalog is not None:
+            log.warning("%s answers as another model (%s): re-indexing", self.model_name, new_id)
+            self.catalog.store.close()
+            self.model_id = new_id
+            self._open_catalog()
 
     def check_model_for_store(self) -> None:
         """If the store holds another model's vectors, load and probe this one first."""
@@ -106,6 +115,7 @@ class Workspace:
     def close(self, *, save_snapshot: bool = True) -> None:
         """Close the store, writing the warm-start snapshot first unless told not to."""
         catalog, self.catalog, self._pipeline = self.catalog, None, None
+        close_sources(self.model, self.shared)
         if catalog is None:
             return
         if save_snapshot:
@@ -140,11 +150,6 @@ class Workspace:
 
     # -- model ------------------------------------------------------------------------
     @property
-    def encoder(self) -> Encoder:
-        """The model, loaded on first need (a warm, unchanged index never loads it)."""
-        return self.model.get()
-
-    @property
     def model_loaded(self) -> bool:
         return self.model.loaded
 
@@ -155,9 +160,14 @@ class Workspace:
         (None when it is loaded already)."""
         return None if self.model.loaded else self.model.load_in_background(on_error)
 
-    def query_vector(self, query: str) -> Vectors:
-        vector: Vectors = self.model.get().encode([query.strip()], batch_size=1)[0]
-        return vector
+    def query_embedding(self, query: str) -> tuple[Vectors | None, str | None]:
+        """The query's vector, or None and why search ranks by keywords alone."""
+        return query_embedding(self.model, self.model_id, self.model_name, query)
+
+    @property
+    def embedding_problem(self) -> str | None:
+        """One sentence while the embedding provider cannot embed, else None."""
+        return embedding_problem(self.model)
 
     # -- indexing ---------------------------------------------------------------------
     def index(
@@ -168,6 +178,7 @@ class Workspace:
         should_stop: StopFn | None = None,
     ) -> IndexSummary:
         """Bring the whole workspace up to date (incremental unless `force`)."""
+        self._reconcile_model()
         catalog, pipeline = self._parts()
         started = time.perf_counter()
         if progress:
@@ -192,6 +203,7 @@ class Workspace:
         """Re-index these files (a save, a file watcher event), and try again the files that
         failed before (a fixed permission changes no mtime and sends no save); files that
         are gone or no longer indexable leave the index, as the next full scan would decide."""
+        self._reconcile_model()
         catalog, pipeline = self._parts()
         started = time.perf_counter()
         summary = IndexSummary()
@@ -271,12 +283,14 @@ class Workspace:
         *,
         limit: int = 20,
         filters: SearchFilters | None = None,
-    ) -> list[Hit]:
-        """Hybrid search; an empty or whitespace query gives no hits."""
+    ) -> SearchHits[Hit]:
+        """Hybrid search (keywords alone, and a notice saying why, when the query cannot be
+        embedded); an empty or whitespace query gives no hits."""
         index = self.index_view
         if not query.strip() or index is None or len(index) == 0:
-            return []
-        return rank(index, query, self.query_vector(query), limit=limit, filters=filters)
+            return SearchHits()
+        vector, notice = self.query_embedding(query)
+        return SearchHits(rank(index, query, vector, limit=limit, filters=filters), notice)
 
     def entity_at(self, path: Path | str, line: int) -> tuple[int, Hit] | None:
         """The innermost indexed entity whose range holds this 1-based line (its row)."""
@@ -301,23 +315,11 @@ class Workspace:
             return CatalogCounts(0, 0, 0, 0, {})
         return self.catalog.counts()
 
-    @property
-    def entity_count(self) -> int:
-        return self.counts().entities
-
-    @property
-    def file_count(self) -> int:
-        return self.counts().files
-
     def problems(self) -> list[FileProblem]:
         return self.catalog.problems() if self.catalog is not None else []
 
     def problem_for(self, path: str) -> FileProblem | None:
         return self.catalog.problem_for(path) if self.catalog is not None else None
-
-    def skipped_counts(self) -> dict[str, int]:
-        """Files left out on purpose, by reason (scan-time and read-time alike)."""
-        return self.counts().skipped
 
     def skipped_paths(self) -> dict[str, list[str]]:
         """Files the selection left out (too large, links leaving the root, unreadable)."""
@@ -330,6 +332,7 @@ class Workspace:
             "root": str(self.root),
             "store": str(self.store_dir),
             "model": self.model_name,
+            **sources_status(self.model, self.shared),
             "files": counts.files,
             "entities": counts.entities,
             "failed_files": counts.failed_files,

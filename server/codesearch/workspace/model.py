@@ -21,6 +21,9 @@ class ModelLoader:
     model_id: str
     name: str
     load: Callable[[], Encoder]
+    # True when the identity needs the model itself (a remote model: the fingerprint of its
+    # vectors); `model_id` is then "" and the workspace settles it when it opens
+    provisional: bool = False
 
 
 class ModelHandle:
@@ -39,8 +42,17 @@ class ModelHandle:
     def loaded(self) -> bool:
         return self._encoder is not None
 
-    def get(self) -> Encoder:
-        with self._lock:
+    @property
+    def provisional(self) -> bool:
+        """Whether the identity is known only once the model is loaded (see ModelLoader)."""
+        return self._loader is not None and self._loader.provisional
+
+    def get(self, *, timeout: float | None = None) -> Encoder:
+        """The encoder, loading it first if needed. With `timeout`, waiting for a load that
+        another thread runs gives up after that long (TimeoutError): a search asks so."""
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError("the model is still loading")
+        try:
             if self._encoder is None:
                 assert self._loader is not None
                 try:
@@ -50,6 +62,8 @@ class ModelHandle:
                     raise
                 self.error = None
             return self._encoder
+        finally:
+            self._lock.release()
 
     def load_in_background(self, on_error: Callable[[BaseException], None]) -> threading.Thread:
         """Start loading on a thread of its own; `on_error` hears of a failure."""

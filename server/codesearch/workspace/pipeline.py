@@ -18,14 +18,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codesearch import keywords
+from codesearch.config import Settings
 from codesearch.embedding.batch import BatchEmbedder
 from codesearch.embedding.text import EmptyEntityError, PreparedText, TextPreparator
-from codesearch.embedding.types import Vectors
+from codesearch.embedding.types import PrefersBatchSize, Vectors
 from codesearch.entities import Entity
 from codesearch.index.reading import UnreadableFileError, read_source
 from codesearch.index.scan import ScannedFile
 from codesearch.parsing import extract_entities
 from codesearch.store import EntityFailure, EntityRecord, FileManifest
+from codesearch.tiers.cache import TieredVectorCache
+from codesearch.tiers.shared import SharedVectorTier
 from codesearch.workspace.catalog import Catalog
 from codesearch.workspace.model import ModelHandle
 from codesearch.workspace.reports import IndexProgress, IndexSummary, ProgressFn, StopFn
@@ -62,23 +65,50 @@ class IndexPipeline:
     """Read, parse, embed and commit changed files of one root into its catalog."""
 
     def __init__(
-        self, catalog: Catalog, model: ModelHandle, *, batch_size: int, max_file_size: int
+        self,
+        catalog: Catalog,
+        model: ModelHandle,
+        settings: Settings,
+        shared: SharedVectorTier | None = None,
     ) -> None:
         self.catalog = catalog
         self.model = model
-        self.batch_size = batch_size
-        self.max_file_size = max_file_size
+        self.batch_size = settings.batch_size
+        self.max_file_size = settings.max_file_size
+        self.shared = shared
+        self.tiered: TieredVectorCache | None = None  # the store under the shared tier
         self._embedder: BatchEmbedder | None = None
         self._embedder_lock = threading.Lock()
 
     def embedder(self) -> BatchEmbedder:
-        """The one BatchEmbedder (and text preparator) of this workspace, made on first need."""
+        """The one BatchEmbedder (and text preparator) of this workspace, made on first need.
+
+        Its cache is the store, with the shared tier under it when there is one (keyed by
+        the model's identity); an encoder that knows its best batch (a remote one: every
+        concurrent request filled) gets batches of that size.
+        """
         with self._embedder_lock:
             if self._embedder is None:
+                encoder = self.model.get()
+                batch_size = self.batch_size
+                if isinstance(encoder, PrefersBatchSize):
+                    batch_size = encoder.preferred_batch_size
+                if self.shared is not None:
+                    self.tiered = TieredVectorCache(
+                        self.catalog.store, self.shared, encoder.model_id
+                    )
                 self._embedder = BatchEmbedder(
-                    self.model.get(), self.catalog.store, batch_size=self.batch_size
+                    encoder, self.tiered or self.catalog.store, batch_size=batch_size
                 )
             return self._embedder
+
+    def _count_shared(self, entities: Sequence[Entity], keys: dict[str, str]) -> int:
+        """Entities of this step whose vectors the shared tier gave (counted apart from the
+        ones the local store had)."""
+        if self.tiered is None:
+            return 0
+        from_tier = self.tiered.take_shared_keys()
+        return sum(1 for e in entities if e.id in keys and keys[e.id] in from_tier)
 
     def update(
         self,
@@ -175,8 +205,10 @@ class IndexPipeline:
                     should_stop=should_stop,
                     spare_core=parser.is_busy,
                 )
+                shared = self._count_shared(entities, result.keys)
                 summary.embedded += result.summary.newly_embedded
-                summary.cached += result.summary.cached
+                summary.cached += result.summary.cached - shared
+                summary.shared += shared
                 if result.cancelled:
                     summary.cancelled = True
                     return  # finished batches' vectors are stored; manifests wait for next run

@@ -3,12 +3,26 @@ and the entities like it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from codesearch.embedding.types import Vectors
 from codesearch.index.search_index import IndexedEntity, SearchIndex
 from codesearch.search import Hit, SearchFilters, rank, rank_many
+
+T = TypeVar("T")
+
+
+class SearchHits(list[T]):
+    """Hits, best first, and a notice when they were ranked by keywords alone because the
+    query could not be embedded (None otherwise): a face shows it beside the hits.
+
+    A list, so every caller that only wants the hits keeps working unchanged.
+    """
+
+    def __init__(self, hits: Iterable[T] = (), notice: str | None = None) -> None:
+        super().__init__(hits)
+        self.notice = notice
 
 
 class Searchable(Protocol):
@@ -20,7 +34,7 @@ class Searchable(Protocol):
     @property
     def index_view(self) -> SearchIndex | None: ...
 
-    def query_vector(self, query: str) -> Vectors: ...
+    def query_embedding(self, query: str) -> tuple[Vectors | None, str | None]: ...
 
 
 W = TypeVar("W", bound=Searchable)
@@ -32,26 +46,29 @@ def search_workspaces(
     *,
     limit: int = 20,
     filters: SearchFilters | None = None,
-) -> list[tuple[W, Hit]]:
+) -> SearchHits[tuple[W, Hit]]:
     """Search several roots as one index: the query is embedded once (per model), and hits
     are ranked together, with keyword statistics pooled over every root, so a hit's place
-    does not depend on which root holds it."""
+    does not depend on which root holds it. A root whose query vector is unavailable is
+    ranked by keywords alone, and the answer's notice says why."""
     if not query.strip():
-        return []
+        return SearchHits()
     by_model: dict[str, list[tuple[W, SearchIndex]]] = {}
     for ws in workspaces:
         index = ws.index_view
         if index is not None and len(index):
             by_model.setdefault(ws.model_id, []).append((ws, index))
     hits: list[tuple[W, Hit]] = []
+    notice: str | None = None
     for group in by_model.values():  # one group unless roots were opened with other models
-        vector = group[0][0].query_vector(query)
+        vector, why = group[0][0].query_embedding(query)
+        notice = notice or why
         indexes = [index for _, index in group]
         ranked = rank_many(indexes, query, vector, limit=limit, filters=filters)
         hits.extend((group[i][0], hit) for i, hit in ranked)
     if len(by_model) > 1:
         hits.sort(key=lambda pair: -pair[1].score)
-    return hits[:limit]
+    return SearchHits(hits[:limit], notice)
 
 
 def entity_at(index: SearchIndex, rel: str, line: int) -> tuple[int, Hit] | None:

@@ -26,7 +26,8 @@ class IndexSummary:
     unchanged: int = 0
     removed: int = 0  # files dropped from the index
     embedded: int = 0  # entities sent to the model
-    cached: int = 0  # entities of parsed files whose vectors were already stored
+    cached: int = 0  # entities of parsed files whose vectors were already stored here
+    shared: int = 0  # entities whose vectors came from the shared tier (not embedded here)
     failed: int = 0  # failed entities + failed files
     failed_files: int = 0
     skipped: int = 0  # too large, binary, symlinks leaving the workspace, unlistable

@@ -88,6 +88,10 @@ export interface StatusPayload {
   embeddedTotal: number;
   /** indexing waits for codesearch.resume; saves queue up */
   paused: boolean;
+  /** the team's shared vector cache (its URL without credentials, and why it does not answer, if it does not); null when none is set */
+  sharedCache: { url: string; problem: string | null } | null;
+  /** why searches rank by keywords alone right now (the embedding endpoint does not answer in time); null when they do not */
+  notice: string | null;
 }
 
 /** One search result. */
@@ -152,6 +156,8 @@ export interface ReindexResult {
   embedded: number;
   /** entities whose vectors were already stored */
   cached: number;
+  /** entities whose vectors came from the shared vector cache */
+  shared: number;
   /** entities and files that failed */
   failed: number;
   /** files dropped from the index */
@@ -170,6 +176,13 @@ export interface ServerSettings {
   storeDir: string;
   threads: number;
   backend: string;
+  embedUrl: string;
+  embedModel: string;
+  embedApiKeyEnv: string;
+  embedBatchSize: number;
+  embedConcurrency: number;
+  sharedCache: string;
+  sharedCachePrefix: string;
 }
 
 export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
@@ -181,10 +194,17 @@ export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
   storeDir: '',
   threads: 0,
   backend: 'onnx-int8',
+  embedUrl: '',
+  embedModel: '',
+  embedApiKeyEnv: '',
+  embedBatchSize: 64,
+  embedConcurrency: 4,
+  sharedCache: '',
+  sharedCachePrefix: '',
 });
 
 /** Keys the server reads. */
-export const SERVER_SETTING_KEYS = ['enable', 'model', 'exclude', 'maxFileSize', 'batchSize', 'storeDir', 'threads', 'backend'] as const;
+export const SERVER_SETTING_KEYS = ['enable', 'model', 'exclude', 'maxFileSize', 'batchSize', 'storeDir', 'threads', 'backend', 'embedUrl', 'embedModel', 'embedApiKeyEnv', 'embedBatchSize', 'embedConcurrency', 'sharedCache', 'sharedCachePrefix'] as const;
 /** Keys the extension reads itself; a change restarts the server. */
 export const CLIENT_SETTING_KEYS = ['server.pythonPath', 'logLevel'] as const;
 /** Values of `codesearch.logLevel`. */

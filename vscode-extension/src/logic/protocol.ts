@@ -52,7 +52,20 @@ export function parseStatus(raw: unknown): StatusPayload | undefined {
     progress,
     embeddedTotal: num(r.embeddedTotal),
     paused: r.paused === true,
+    sharedCache: parseSharedCache(r.sharedCache),
+    notice: typeof r.notice === 'string' && r.notice !== '' ? r.notice : null,
   };
+}
+
+function parseSharedCache(raw: unknown): StatusPayload['sharedCache'] {
+  if (typeof raw !== 'object' || raw === null) {
+    return null;
+  }
+  const c = raw as Record<string, unknown>;
+  if (typeof c.url !== 'string') {
+    return null;
+  }
+  return { url: c.url, problem: typeof c.problem === 'string' && c.problem !== '' ? c.problem : null };
 }
 
 /** Keeps the entries of a command result that look like hits; drops the rest. */

@@ -73,6 +73,12 @@ function summaryLines(s: StatusPayload): string[] {
   if (s.model) {
     lines.push(`Model: ${s.model}`);
   }
+  if (s.sharedCache) {
+    lines.push(`Shared cache: ${s.sharedCache.problem ?? s.sharedCache.url}`);
+  }
+  if (s.notice) {
+    lines.push(`Searches rank by keywords alone: ${s.notice}`);
+  }
   return lines;
 }
 

@@ -123,8 +123,14 @@ describe('parsing server answers', () => {
       progress: { done: 1, total: 2 },
       embeddedTotal: 0,
       paused: false,
+      sharedCache: null,
+      notice: null,
     });
     assert.equal(parseStatus({ state: 'idle', paused: true, embeddedTotal: 7 })?.paused, true);
+    const cache = { url: 'redis://***@cache:6379/0', problem: 'shared vector cache unavailable' };
+    assert.deepEqual(parseStatus({ state: 'idle', sharedCache: cache })?.sharedCache, cache);
+    assert.equal(parseStatus({ state: 'idle', sharedCache: { url: 3 } })?.sharedCache, null);
+    assert.equal(parseStatus({ state: 'idle', notice: 'query embedding unavailable' })?.notice, 'query embedding unavailable');
     assert.equal(parseStatus({ state: 'idle', paused: 'yes' })?.paused, false);
     assert.equal(parseStatus({ state: 'idle', embeddedTotal: 7 })?.embeddedTotal, 7);
     assert.equal(parseStatus({ state: 'sleeping' }), undefined);

@@ -28,6 +28,13 @@ describe('toServerSettings', () => {
       storeDir: '',
       threads: 2,
       backend: 'torch',
+      embedUrl: 'http://gpu-box:8080/v1',
+      embedModel: 'bge-small',
+      embedApiKeyEnv: 'TEAM_EMBED_KEY',
+      embedBatchSize: 32,
+      embedConcurrency: 8,
+      sharedCache: 'redis://cache:6379/0',
+      sharedCachePrefix: 'team-a',
       'server.pythonPath': '/usr/bin/python3',
       logLevel: 'debug',
     };
@@ -42,6 +49,13 @@ describe('toServerSettings', () => {
       storeDir: '',
       threads: 2,
       backend: 'torch',
+      embedUrl: 'http://gpu-box:8080/v1',
+      embedModel: 'bge-small',
+      embedApiKeyEnv: 'TEAM_EMBED_KEY',
+      embedBatchSize: 32,
+      embedConcurrency: 8,
+      sharedCache: 'redis://cache:6379/0',
+      sharedCachePrefix: 'team-a',
     });
   });
 

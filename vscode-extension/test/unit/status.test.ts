@@ -16,6 +16,8 @@ function payload(over: Partial<StatusPayload> = {}): StatusPayload {
     progress: null,
     embeddedTotal: 0,
     paused: false,
+    sharedCache: null,
+    notice: null,
     ...over,
   };
 }
@@ -79,6 +81,24 @@ describe('formatStatus from the server payload', () => {
     assert.equal(view.severity, 'error');
     assert.equal(view.text, '$(error) Codesearch');
     assert.match(view.tooltip, /model not found: foo/);
+  });
+
+  test('the tooltip names the shared cache and why searches rank by keywords alone', () => {
+    const view = formatStatus(
+      running,
+      payload({
+        sharedCache: { url: 'redis://***@cache:6379/0', problem: null },
+        notice: 'query embedding unavailable: timed out',
+      }),
+    );
+    assert.match(view.tooltip, /Shared cache: redis:\/\/\*\*\*@cache:6379\/0/);
+    assert.match(view.tooltip, /keywords alone: query embedding unavailable: timed out/);
+    const down = formatStatus(
+      running,
+      payload({ sharedCache: { url: 'redis://cache', problem: 'shared vector cache unavailable' } }),
+    );
+    assert.match(down.tooltip, /Shared cache: shared vector cache unavailable/);
+    assert.doesNotMatch(formatStatus(running, payload()).tooltip, /Shared cache|keywords alone/);
   });
 
   test('error without a reason still says where to look', () => {

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from codesearch.embedding.remote.breaker import CircuitBreaker
 from codesearch.embedding.remote.endpoint import EmbeddingEndpoint, EndpointConfig, RetryPolicy
 from codesearch.embedding.remote.identity import (
     PROBE_TEXTS,
@@ -65,15 +66,24 @@ class RemoteEncoder:
         registries: Sequence[ProbeRegistry] | None = None,
         tokenizer: Any | None = None,
         max_tokens: int | None = None,
+        probe_retry: RetryPolicy | None = None,
     ) -> RemoteEncoder:
         """Probe the endpoint and identify its model; raises EncoderUnavailable if it cannot.
 
         `registries`: where fingerprints are recorded, the deciding one first (the shared
-        tier's, then the local file); None means the local file alone.
+        tier's, then the local file); None means the local file alone. `probe_retry`: how
+        hard to try (default: a few attempts, for a start; a retry after a failure may
+        want one).
         """
         if registries is None:
             registries = [ProbeFile()]
-        probing = EmbeddingEndpoint(_for_probe(config))
+        probe_config = _for_probe(config, probe_retry or _PROBE_RETRY)
+        # the probe's failure is raised to the caller, who says it once: its breaker never
+        # opens (and so never logs its own warning) within the probe's attempts
+        quiet = CircuitBreaker(
+            config.shown_url, failure_threshold=probe_config.retry.max_attempts + 1
+        )
+        probing = EmbeddingEndpoint(probe_config, breaker=quiet)
         try:
             probe = probing.embed(list(PROBE_TEXTS))
         except EncoderUnavailable as exc:
@@ -159,11 +169,11 @@ class RemoteEncoder:
         self.endpoint.close()
 
 
-def _for_probe(config: EndpointConfig) -> EndpointConfig:
+def _for_probe(config: EndpointConfig, retry: RetryPolicy) -> EndpointConfig:
     """The start-up probe: few retries, but time for a cold server's first answer."""
     return dataclasses.replace(
         config,
-        retry=_PROBE_RETRY,
+        retry=retry,
         request_timeout_s=max(config.request_timeout_s, _PROBE_TIMEOUT_S),
     )
 

@@ -42,13 +42,17 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import numpy as np
 
+from codesearch.embedding.remote import (
+    API_KEY_ENV,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_REQUEST_BATCH_SIZE,
+)
 from codesearch.embedding.remote.breaker import CircuitBreaker
 from codesearch.embedding.remote.errors import RemoteRequestError
 from codesearch.embedding.types import EncoderUnavailable, QueryEmbeddingUnavailable, Vectors
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "CODESEARCH_EMBED_API_KEY"
 _BODY_SNIPPET = 200  # characters of an error body quoted in a message
 
 
@@ -75,8 +79,8 @@ class EndpointConfig:
     base_url: str  # the API base, for example http://gpu-box:8080/v1
     model: str
     api_key_env: str = API_KEY_ENV
-    request_batch_size: int = 64
-    max_concurrency: int = 4
+    request_batch_size: int = DEFAULT_REQUEST_BATCH_SIZE
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     request_timeout_s: float = 60.0  # one request's read time: a busy GPU queues requests
     connect_timeout_s: float = 3.0
     query_timeout_s: float = 2.0  # a search waits no longer for its query vector
