@@ -1,7 +1,7 @@
 /** "Codesearch: Search" and "Codesearch: Find Similar": QuickPicks over the server's hits. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { debounce, hitToItem, type HitItem, LatestOnly, selectionFor } from './logic/hits';
+import { debounce, hitEntries, LatestOnly, type MaybeWeakHit, selectionFor } from './logic/hits';
 import { type Hit, parseHits, ServerCommand } from './logic/protocol';
 import { ServerNotRunningError, type ServerManager } from './client/lifecycle';
 
@@ -10,11 +10,11 @@ const SEARCH_LIMIT = 30;
 
 type Item = vscode.QuickPickItem & { hit?: Hit };
 
-function toItems(hits: Hit[]): Item[] {
-  return hits.map((h): Item => {
-    const item: HitItem = hitToItem(h);
-    return { ...item };
-  });
+/** The hits as QuickPick rows, weak ones marked, with the separators of `hitEntries`. */
+function toItems(hits: readonly MaybeWeakHit[]): Item[] {
+  return hitEntries(hits).map((entry): Item =>
+    'separator' in entry ? { label: entry.label, kind: vscode.QuickPickItemKind.Separator } : { ...entry },
+  );
 }
 
 /** Opens the hit's file, selects its range (cursor at its start) and reveals it. */
