@@ -14,15 +14,15 @@ import {
   TOOL_NAME,
   type ToolInput,
 } from '../logic/agentTool';
-import { CONFIG_SECTION } from '../logic/contract';
+import { CONFIG_SECTION, SERVER_SETTING_KEYS } from '../logic/contract';
 import type { MaybeWeakHit } from '../logic/hits';
 import { detectAgentApis, MCP_PROVIDER_ID, mcpLaunch } from '../logic/mcp';
 import { parseHits, parseStatus, ServerCommand } from '../logic/protocol';
 import { AGENT_TOOLS_SETTING, agentToolsEnabled, settingsFor } from './configuration';
 import { ServerNotRunningError, type ServerManager } from './lifecycle';
 
-/** Settings whose change alters the MCP server definition. */
-const MCP_SETTINGS = [AGENT_TOOLS_SETTING, 'storeDir', 'model'].map((key) => `${CONFIG_SECTION}.${key}`);
+/** Settings whose change alters the MCP server definition: the switch and what the server reads. */
+const MCP_SETTINGS = [AGENT_TOOLS_SETTING, ...SERVER_SETTING_KEYS].map((key) => `${CONFIG_SECTION}.${key}`);
 
 /** Registers what this VS Code supports; returns what to dispose on deactivation. */
 export function registerAgentFeatures(manager: ServerManager): vscode.Disposable {
@@ -132,8 +132,9 @@ class SearchTool implements vscode.LanguageModelTool<ToolInput> {
 
 /**
  * `codesearch mcp --path <each folder>` on the interpreter that passed the language server's
- * check, with the same store and model; nothing while the setting is off, the workspace is
- * untrusted or no interpreter can run the server. Tells VS Code when any of that changes.
+ * check, with the settings the language server reads; nothing while the setting is off, the
+ * workspace is untrusted or no interpreter can run the server. Tells VS Code when any of that
+ * changes.
  */
 class McpProvider implements vscode.McpServerDefinitionProvider<vscode.McpStdioServerDefinition>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -156,19 +157,17 @@ class McpProvider implements vscode.McpServerDefinitionProvider<vscode.McpStdioS
 
   provideMcpServerDefinitions(): vscode.McpStdioServerDefinition[] {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-    const settings = settingsFor();
     const launch = mcpLaunch({
       enabled: agentToolsEnabled(),
       trusted: vscode.workspace.isTrusted,
       python: this.manager.verifiedInterpreter()?.path ?? '',
       folders: folders.map((f) => f.uri.fsPath),
-      storeDir: settings.storeDir,
-      model: settings.model,
+      settings: settingsFor(),
     });
     if (!launch) {
       return [];
     }
-    const definition = new vscode.McpStdioServerDefinition(launch.label, launch.command, launch.args, launch.env);
+    const definition = new vscode.McpStdioServerDefinition(launch.label, launch.command, launch.args);
     definition.cwd = vscode.Uri.file(launch.cwd);
     return [definition];
   }

@@ -1,18 +1,27 @@
 /**
  * The MCP server the extension offers to VS Code's MCP clients, without VS Code: which
  * command runs it and when there is none to offer. It is `codesearch mcp` on the interpreter
- * that runs the language server, over every workspace folder, pointed at the same index store
- * and model, so that it joins the index the language server keeps. Pure.
+ * that runs the language server, over every workspace folder, with the settings the language
+ * server reads (same store, model, backend), so that it joins the index the language server
+ * keeps. Pure.
  */
+import { SERVER_SETTING_DEFAULTS, type ServerSettings } from './contract';
 
 /** `contributes.mcpServerDefinitionProviders[].id`. */
 export const MCP_PROVIDER_ID = 'codesearch.mcpServers';
 /** The server's name in VS Code's list of MCP servers. */
 export const MCP_SERVER_LABEL = 'Codesearch';
 
-/** Environment variables the Codesearch CLI reads when no flag says otherwise (config.py, locations.py). */
-export const STORE_DIR_ENV = 'CODESEARCH_CACHE_DIR';
-export const MODEL_ENV = 'CODESEARCH_MODEL';
+/** The `codesearch mcp` flag of each server setting: the MCP server indexes as the language server does. */
+export const SETTING_FLAGS: Readonly<Record<Exclude<keyof ServerSettings, 'enable'>, string>> = {
+  model: '--model',
+  exclude: '--exclude',
+  maxFileSize: '--max-file-size',
+  batchSize: '--batch-size',
+  storeDir: '--cache-dir',
+  threads: '--threads',
+  backend: '--backend',
+};
 
 export interface McpLaunchInput {
   /** `codesearch.agentTools.enable`. */
@@ -23,10 +32,8 @@ export interface McpLaunchInput {
   python: string;
   /** File-system paths of the workspace folders, in order. */
   folders: readonly string[];
-  /** `codesearch.storeDir`, expanded; empty: the default. */
-  storeDir?: string;
-  /** `codesearch.model`, expanded; empty: the packaged model. */
-  model?: string;
+  /** The settings the language server reads (paths expanded), for the same store and index. */
+  settings: ServerSettings;
 }
 
 /** What `vscode.McpStdioServerDefinition` takes. */
@@ -34,34 +41,56 @@ export interface McpLaunch {
   label: string;
   command: string;
   args: string[];
-  env: Record<string, string>;
   /** The first folder: where the server starts. */
   cwd: string;
 }
 
-/** `-m codesearch mcp --path A --path B ...` for these folders. */
-export function mcpArgs(folders: readonly string[]): string[] {
-  return ['-m', 'codesearch', 'mcp', ...folders.flatMap((folder) => ['--path', folder])];
+/**
+ * Flags for the settings that differ from their defaults, so that the MCP server uses the
+ * language server's store, model and backend and indexes the same files; with the defaults
+ * the command line is the plain `codesearch mcp --path ...`.
+ */
+export function settingFlags(settings: ServerSettings): string[] {
+  const flags: string[] = [];
+  for (const [key, flag] of Object.entries(SETTING_FLAGS) as [keyof typeof SETTING_FLAGS, string][]) {
+    const value: unknown = settings[key];
+    const fallback: unknown = SERVER_SETTING_DEFAULTS[key];
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        if (typeof item === 'string' && item.trim() !== '') {
+          flags.push(flag, item.trim());
+        }
+      }
+    } else if (typeof value === 'string' && typeof fallback === 'string') {
+      // A value of the wrong type stays out: the language server reports it and uses the default.
+      if (value.trim() !== '' && value.trim() !== fallback) {
+        flags.push(flag, value.trim());
+      }
+    } else if (typeof value === 'number' && typeof fallback === 'number' && Number.isInteger(value) && value !== fallback) {
+      flags.push(flag, String(value));
+    }
+  }
+  return flags;
+}
+
+/** `-m codesearch mcp --path A --path B ... [setting flags]` for these folders. */
+export function mcpArgs(folders: readonly string[], settings: ServerSettings = SERVER_SETTING_DEFAULTS): string[] {
+  return ['-m', 'codesearch', 'mcp', ...folders.flatMap((folder) => ['--path', folder]), ...settingFlags(settings)];
 }
 
 /**
  * The launch of the MCP server, or undefined when there is nothing to offer: the setting is
- * off, the workspace is not trusted (never run an interpreter it may have chosen), there is no
- * folder (nothing to search) or no interpreter. Duplicate folders are passed once.
+ * off, Codesearch is disabled (`codesearch.enable`), the workspace is not trusted (never run an
+ * interpreter it may have chosen), there is no folder (nothing to search) or no interpreter.
+ * Duplicate folders are passed once.
  */
 export function mcpLaunch(input: McpLaunchInput): McpLaunch | undefined {
   const folders = [...new Set(input.folders.filter((f) => f.trim() !== ''))];
-  if (!input.enabled || !input.trusted || folders.length === 0 || input.python.trim() === '') {
+  const disabled = (input.settings.enable as unknown) === false;
+  if (!input.enabled || !input.trusted || disabled || folders.length === 0 || input.python.trim() === '') {
     return undefined;
   }
-  const env: Record<string, string> = {};
-  if (input.storeDir?.trim()) {
-    env[STORE_DIR_ENV] = input.storeDir.trim();
-  }
-  if (input.model?.trim()) {
-    env[MODEL_ENV] = input.model.trim();
-  }
-  return { label: MCP_SERVER_LABEL, command: input.python, args: mcpArgs(folders), env, cwd: folders[0] };
+  return { label: MCP_SERVER_LABEL, command: input.python, args: mcpArgs(folders, input.settings), cwd: folders[0] };
 }
 
 /** The agent features VS Code can take, from what its `vscode.lm` namespace holds. */

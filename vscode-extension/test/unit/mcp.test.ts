@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detectAgentApis, MCP_SERVER_LABEL, mcpLaunch, MODEL_ENV, STORE_DIR_ENV } from '../../src/logic/mcp';
+import { SERVER_SETTING_DEFAULTS, SERVER_SETTING_KEYS, type ServerSettings } from '../../src/logic/contract';
+import { detectAgentApis, MCP_SERVER_LABEL, mcpLaunch, SETTING_FLAGS, settingFlags } from '../../src/logic/mcp';
 
-const base = { enabled: true, trusted: true, python: '/ws/.venv/bin/python', folders: ['/ws/app'] };
+const defaults: ServerSettings = { ...SERVER_SETTING_DEFAULTS, exclude: [] };
+const base = { enabled: true, trusted: true, python: '/ws/.venv/bin/python', folders: ['/ws/app'], settings: defaults };
 
 describe('MCP server definition', () => {
   test('codesearch mcp on the server interpreter, one --path per folder, started in the first', () => {
@@ -10,19 +12,52 @@ describe('MCP server definition', () => {
       label: MCP_SERVER_LABEL,
       command: '/ws/.venv/bin/python',
       args: ['-m', 'codesearch', 'mcp', '--path', '/ws/app', '--path', '/ws/lib'],
-      env: {},
       cwd: '/ws/app',
     });
   });
-  test('the same index store and model as the language server', () => {
-    const launch = mcpLaunch({ ...base, storeDir: '/data/stores', model: '/models/minilm' });
-    assert.deepEqual(launch?.env, { [STORE_DIR_ENV]: '/data/stores', [MODEL_ENV]: '/models/minilm' });
-    assert.equal(STORE_DIR_ENV, 'CODESEARCH_CACHE_DIR');
-    assert.equal(MODEL_ENV, 'CODESEARCH_MODEL');
-    assert.deepEqual(mcpLaunch({ ...base, storeDir: ' ', model: '' })?.env, {});
+  test("the language server's store, model, backend and file rules, when they are not the defaults", () => {
+    const settings: ServerSettings = {
+      ...defaults,
+      storeDir: '/data/stores',
+      model: '/models/minilm',
+      backend: 'torch',
+      exclude: ['generated/**', ' ', '*.min.js'],
+      maxFileSize: 2048,
+      threads: 2,
+      batchSize: 32,
+    };
+    assert.deepEqual(mcpLaunch({ ...base, settings })?.args, [
+      '-m',
+      'codesearch',
+      'mcp',
+      '--path',
+      '/ws/app',
+      '--model',
+      '/models/minilm',
+      '--exclude',
+      'generated/**',
+      '--exclude',
+      '*.min.js',
+      '--max-file-size',
+      '2048',
+      '--cache-dir',
+      '/data/stores',
+      '--threads',
+      '2',
+      '--backend',
+      'torch',
+    ]);
   });
-  test('nothing offered when the setting is off, the workspace untrusted, no folder or no checked interpreter', () => {
+  test('values of the wrong type stay off the command line (the language server reports them)', () => {
+    const settings = { ...defaults, threads: 'many', model: 3 } as unknown as ServerSettings;
+    assert.deepEqual(settingFlags(settings), []);
+  });
+  test('every setting the server reads has a flag, or is enable (which offers no server when off)', () => {
+    assert.deepEqual([...SERVER_SETTING_KEYS].sort(), ['enable', ...Object.keys(SETTING_FLAGS)].sort());
+  });
+  test('nothing offered when the setting is off, Codesearch is disabled, the workspace untrusted, no folder or no checked interpreter', () => {
     assert.equal(mcpLaunch({ ...base, enabled: false }), undefined);
+    assert.equal(mcpLaunch({ ...base, settings: { ...defaults, enable: false } }), undefined);
     assert.equal(mcpLaunch({ ...base, trusted: false }), undefined);
     assert.equal(mcpLaunch({ ...base, folders: [] }), undefined);
     assert.equal(mcpLaunch({ ...base, python: '' }), undefined);
