@@ -39,6 +39,9 @@ const python =
   [path.join(repo, '.venv', 'bin', 'python'), '/tmp/venv0/bin/python'].find((p) => fs.existsSync(p)) ||
   'python3';
 
+/** Code the fixture does not hold (the probe extension asks its tool the same). */
+const UNRELATED_QUERY = 'simulate quantum chromodynamics on a lattice';
+
 /** The default keybinding of Codesearch: Search (package.json `keybindings`), as Playwright types it. */
 const SEARCH_KEY = 'Control+Shift+Alt+F';
 
@@ -392,10 +395,18 @@ async function searchFor(query, expect, { viaKeybinding = false } = {}) {
   }
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: T.ui });
-  const placeholder = await input.getAttribute('placeholder');
-  if (!/Describe the code you are looking for/.test(placeholder || '')) {
+  // The palette and the search box share one widget: wait until it is the search box.
+  let placeholder = '';
+  await waitFor(
+    'the Codesearch search box',
+    async () => {
+      placeholder = (await input.getAttribute('placeholder')) || '';
+      return /Describe the code you are looking for/.test(placeholder);
+    },
+    T.ui,
+  ).catch(() => {
     throw new StepError(`expected the Codesearch search box, got one with placeholder "${placeholder}"`);
-  }
+  });
   await page.keyboard.type(query, { delay: 25 });
   const rows = await waitFor(
     `a search result containing ${expect} for "${query}"`,
@@ -455,6 +466,33 @@ async function checkAgentFeatures({ userData, ws, probeOut, defLine }) {
     throw new StepError(`an empty query should fail with "query is required", got ${JSON.stringify(report.badInput)}`);
   }
   pass(`agents: an empty query is refused: "${report.badInput.error.slice(0, 120)}"`);
+
+  // Weak matches, once the server marks them (its hits carry `weak`): the tool's answer and
+  // the Search QuickPick say that nothing matches strongly.
+  if (/"weak": (true|false)/.test(codesearchLog(userData))) {
+    if (!report.unrelated.ok || !/No strong match/.test(report.unrelated.text)) {
+      throw new StepError(`the tool's answer to "${UNRELATED_QUERY}" does not say "No strong match":\n${JSON.stringify(report.unrelated)}`);
+    }
+    pass(`agents: for "${UNRELATED_QUERY}" the tool says: "${report.unrelated.text.split('\n').find((l) => /No strong match/.test(l)).slice(0, 120)}"`);
+    const { rows } = await searchFor(UNRELATED_QUERY, 'weak match');
+    const title = await waitFor(
+      'the search box title to say "No strong match"',
+      async () => {
+        const t = await page.evaluate(() => document.querySelector('.quick-input-widget .quick-input-title')?.textContent || '');
+        return t.includes('No strong match') ? t : null;
+      },
+      T.ui,
+    );
+    await screenshot('search-no-strong-match');
+    const weakRows = rows.filter((r) => r.includes('weak match'));
+    if (weakRows.length !== rows.length) {
+      throw new StepError(`every hit for "${UNRELATED_QUERY}" should be marked weak: ${rows.join(' | ')}`);
+    }
+    await page.keyboard.press('Escape');
+    pass(`search: the title reads "${title}" over ${weakRows.length} hits marked "weak match" for "${UNRELATED_QUERY}"`);
+  } else {
+    log('weak matches not checked: this server sends no `weak` flag on its hits yet (it comes with the engine change)');
+  }
 
   // The MCP server definition: VS Code lists the server the provider returned and ran it (the
   // probe asked it to start every MCP server). With `codesearch mcp` in the interpreter its

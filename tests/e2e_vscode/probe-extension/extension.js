@@ -5,6 +5,7 @@
 //   tools       the names in vscode.lm.tools, and the Codesearch tool's entry
 //   invoke      vscode.lm.invokeTool('codesearch_search', {query: ...}): the text parts, or the error
 //   badInput    the same with an empty query: the error the model would see
+//   unrelated   the same with a query for code the fixture does not hold
 //   mcp         after asking VS Code to start every MCP server (`workbench.mcp.startServer`),
 //               the names of the tools that joined vscode.lm.tools, and the answer of the
 //               Codesearch MCP server's search_code tool to the same query
@@ -12,6 +13,7 @@ const vscode = require('vscode');
 const fs = require('fs');
 
 const TOOL = 'codesearch_search';
+const UNRELATED_QUERY = 'simulate quantum chromodynamics on a lattice';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function withTimeout(promise, ms, what) {
@@ -59,6 +61,8 @@ async function probe() {
   const query = process.env.CODESEARCH_E2E_PROBE_QUERY || 'retry failed uploads';
   report.invoke = await invoke({ query, limit: 5 });
   report.badInput = await invoke({ query: '' });
+  // Code the fixture does not hold: every match should be weak.
+  report.unrelated = await invoke({ query: UNRELATED_QUERY, limit: 5 });
   const before = new Set(toolNames());
   try {
     await withTimeout(

@@ -64,9 +64,20 @@ export function hitToItem(hit: MaybeWeakHit): HitItem {
 }
 
 /**
- * The list for a set of hits, best first: when every hit is weak, a "No strong match" line
- * heads it, so nobody takes the best of a bad lot for an answer; when the weak hits follow
- * the strong ones, a "Weak matches" line parts them.
+ * The title of the search-as-you-type box for its current hits: it says "No strong match"
+ * when every hit is weak, so nobody takes the best of a bad lot for an answer. (A separator
+ * would not do there: VS Code hides separators while the box holds text.)
+ */
+export function searchTitle(hits: readonly MaybeWeakHit[]): string {
+  return hits.length > 0 && hits.every((h) => h.weak === true)
+    ? `Codesearch: ${NO_STRONG_MATCH}, every result is a weak match`
+    : 'Codesearch';
+}
+
+/**
+ * The list for a set of hits, best first, for a list shown without typed text (Find
+ * Similar): when every hit is weak, a "No strong match" line heads it; when the weak hits
+ * follow the strong ones, a "Weak matches" line parts them.
  */
 export function hitEntries(hits: readonly MaybeWeakHit[]): HitEntry[] {
   const items = hits.map(hitToItem);

@@ -8,6 +8,7 @@ import {
   NO_STRONG_MATCH,
   oneLine,
   reindexSummary,
+  searchTitle,
   selectionFor,
   WEAK_MATCHES,
 } from '../../src/logic/hits';
@@ -82,6 +83,12 @@ describe('weak matches in the list', () => {
     assert.deepEqual(labels(hitEntries([named('a'), named('b')])), ['a', 'b']);
     assert.deepEqual(labels(hitEntries([named('a', true), named('b', false)])), ['a', 'b']);
     assert.deepEqual(hitEntries([]), []);
+  });
+  test('the search box title says "No strong match" when every hit is weak, and only then', () => {
+    assert.equal(searchTitle([named('a', true), named('b', true)]), 'Codesearch: No strong match, every result is a weak match');
+    assert.equal(searchTitle([named('a', false), named('b', true)]), 'Codesearch');
+    assert.equal(searchTitle([named('a')]), 'Codesearch');
+    assert.equal(searchTitle([]), 'Codesearch');
   });
   test('parseHits keeps the flag, and reads a missing one as not weak', () => {
     const parsed = parseHits([{ ...hit, weak: true }, { ...hit, weak: 'yes' }, hit]);
