@@ -45,8 +45,9 @@ class SettingSpec:
     """One `codesearch.<key>` setting, as the editor shows it and the server reads it.
 
     `field` names the `Settings` attribute the server fills from it; a spec without one is
-    read by the editor extension only (its interpreter, its log level), and changing such a
-    setting restarts the server.
+    read by the editor extension only (its interpreter, its log level, its agent tools).
+    `restarts_server`: changing such a client-only setting restarts the server, because the
+    server's command line comes from it; the others take effect in the extension alone.
     """
 
     key: str  # camelCase, dotted below "codesearch."
@@ -60,6 +61,7 @@ class SettingSpec:
     minimum: int | None = None
     maximum: int | None = None
     env: str | None = None  # the environment variable that fills it when it is empty
+    restarts_server: bool = False
 
     @property
     def read_by_server(self) -> bool:
@@ -242,6 +244,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "uses the active environment of the Python extension when it is installed, else "
         "`python3` on the PATH. Changing it restarts the server.",
         "machine-overridable",
+        restarts_server=True,
     ),
     SettingSpec(
         "logLevel",
@@ -251,6 +254,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "**Codesearch** output channel. Changing it restarts the server.",
         "window",
         enum=LOG_LEVELS,
+        restarts_server=True,
+    ),
+    SettingSpec(
+        "agentTools.enable",
+        "boolean",
+        True,
+        "Offer the index to AI agents in VS Code: the `#codesearch` language model tool (chat "
+        "and agent mode, answered by the running server) and the Codesearch MCP server "
+        "definition (`codesearch mcp` on the same interpreter). Off: neither is offered.",
+        "window",
     ),
 )
 SERVER_SETTINGS: tuple[SettingSpec, ...] = tuple(s for s in SETTINGS if s.read_by_server)

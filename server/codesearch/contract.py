@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 from codesearch.entities import ENTITY_KINDS
 from codesearch.index.scan import IGNORE_FILE_NAMES
-from codesearch.parsing.languages import EXTENSIONS
+from codesearch.parsing.languages import EXTENSIONS, SUPPORTED_LANGUAGES
 
 CONFIG_SECTION = "codesearch"
 STATUS_NOTIFICATION = "codesearch/status"
@@ -201,6 +201,7 @@ def symbol_kind_name(kind: str) -> str:
 # What the server reads from disk: source files by extension, and the ignore files whose
 # change re-applies the ignore rules. Editors watch and activate on these.
 INDEXED_EXTENSIONS: tuple[str, ...] = tuple(sorted(ext.lstrip(".") for ext in EXTENSIONS))
+LANGUAGES: tuple[str, ...] = SUPPORTED_LANGUAGES  # the values a search's `language` filter takes
 SOURCE_GLOB = "**/*.{" + ",".join(INDEXED_EXTENSIONS) + "}"
 IGNORE_FILES_GLOB = "**/{" + ",".join(IGNORE_FILE_NAMES) + "}"
 
@@ -209,6 +210,7 @@ __all__ = [
     "ENTITY_KINDS",
     "IGNORE_FILE_NAMES",
     "INDEXED_EXTENSIONS",
+    "LANGUAGES",
     "SERVER_STATES",
     "STATUS_FIELDS",
     "Command",

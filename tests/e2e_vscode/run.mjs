@@ -8,8 +8,9 @@
 // 3. asserts through the page: the status bar goes from indexing to the idle entity count;
 //    "Codesearch: Search" finds a function by a natural-language query and opens it; editing
 //    and saving a function updates the index; a file with invalid UTF-8 shows a `codesearch`
-//    diagnostic in the Problems panel; Find Similar, the status menu, and the "Install Server"
-//    flow after switching to an interpreter without the server (see README.md)
+//    diagnostic in the Problems panel; Find Similar, the status menu, the language model tool
+//    and the MCP server definition (through the test-only probe-extension/), and the "Install
+//    Server" flow after switching to an interpreter without the server (see README.md)
 // Screenshots and logs go to test-artifacts/e2e_vscode/. Exit code 0 = passed, 1 = failed,
 // 2 = the server is not importable in that interpreter (the run stops after checking that the
 // extension reports it).
@@ -31,10 +32,15 @@ const repo = path.resolve(here, '..', '..');
 const cacheDir = process.env.E2E_CACHE_DIR || path.join(repo, '.cache', 'e2e');
 const artifacts = path.join(repo, 'test-artifacts', 'e2e_vscode');
 const vsix = path.join(repo, 'vscode-extension', 'dist', 'codesearch.vsix');
+/** A test-only extension that calls vscode.lm from inside VS Code (probe-extension/extension.js). */
+const probeDir = path.join(here, 'probe-extension');
 const python =
   process.env.CODESEARCH_PYTHON ||
   [path.join(repo, '.venv', 'bin', 'python'), '/tmp/venv0/bin/python'].find((p) => fs.existsSync(p)) ||
   'python3';
+
+/** Code the fixture does not hold (the probe extension asks its tool the same). */
+const UNRELATED_QUERY = 'simulate quantum chromodynamics on a lattice';
 
 /** The default keybinding of Codesearch: Search (package.json `keybindings`), as Playwright types it. */
 const SEARCH_KEY = 'Control+Shift+Alt+F';
@@ -198,7 +204,7 @@ function makeBareInterpreter(base) {
   return bare;
 }
 
-function writeUserSettings(userDataDir, storeDir, pythonPath = python) {
+function writeUserSettings(userDataDir, storeDir, pythonPath = python, extra = {}) {
   const settings = {
     'codesearch.server.pythonPath': pythonPath,
     'codesearch.storeDir': storeDir,
@@ -230,6 +236,7 @@ function writeUserSettings(userDataDir, storeDir, pythonPath = python) {
     'editor.formatOnType': false,
     'files.trimTrailingWhitespace': false,
     'files.insertFinalNewline': false,
+    ...extra,
   };
   // code-server is a remote setup: settings of machine scope (such as pythonPath and
   // storeDir) are read from the Machine settings, the others from the User settings.
@@ -332,7 +339,8 @@ async function paletteHas(title) {
   await sleep(700); // let the list settle
   const rows = await quickInputRows();
   await page.keyboard.press('Escape');
-  return rows.some((r) => r.includes(title));
+  // startsWith: with AI features on, the palette adds rows such as "Ask in Chat: <typed text>"
+  return rows.some((r) => r.startsWith(title));
 }
 
 /** The "Codesearch" output channel as VS Code has written it so far (client and server log). */
@@ -387,10 +395,18 @@ async function searchFor(query, expect, { viaKeybinding = false } = {}) {
   }
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: T.ui });
-  const placeholder = await input.getAttribute('placeholder');
-  if (!/Describe the code you are looking for/.test(placeholder || '')) {
+  // The palette and the search box share one widget: wait until it is the search box.
+  let placeholder = '';
+  await waitFor(
+    'the Codesearch search box',
+    async () => {
+      placeholder = (await input.getAttribute('placeholder')) || '';
+      return /Describe the code you are looking for/.test(placeholder);
+    },
+    T.ui,
+  ).catch(() => {
     throw new StepError(`expected the Codesearch search box, got one with placeholder "${placeholder}"`);
-  }
+  });
   await page.keyboard.type(query, { delay: 25 });
   const rows = await waitFor(
     `a search result containing ${expect} for "${query}"`,
@@ -403,6 +419,159 @@ async function searchFor(query, expect, { viaKeybinding = false } = {}) {
   const rank = rows.findIndex((x) => x.includes(expect)) + 1;
   log(`"${query}": ${expect} is result #${rank} of ${rows.length}; top 3: ${rows.slice(0, 3).map((r) => r.split('\n')[0]).join(' | ')}`);
   return { rows, rank };
+}
+
+/** Runs "Codesearch E2E: Probe Agent Tools" and returns what the probe extension wrote. */
+async function probeAgents(probeOut) {
+  fs.rmSync(probeOut, { force: true });
+  await runCommand('Codesearch E2E: Probe Agent Tools');
+  const report = await waitFor(
+    'the probe extension to write its report',
+    () => (fs.existsSync(probeOut) ? JSON.parse(fs.readFileSync(probeOut, 'utf8')) : null),
+    150_000,
+    500,
+  );
+  fs.writeFileSync(path.join(artifacts, `probe-${Date.now()}.json`), JSON.stringify(report, null, 2));
+  if (report.crashed) {
+    throw new StepError(`the probe extension failed: ${report.crashed}`);
+  }
+  return report;
+}
+
+/** Whether this interpreter's codesearch has the `mcp` command (added on another branch). */
+function hasMcpCommand() {
+  return spawnSync(python, ['-m', 'codesearch', 'mcp', '--help'], { encoding: 'utf8', timeout: 60_000 }).status === 0;
+}
+
+async function checkAgentFeatures({ userData, ws, probeOut, defLine }) {
+  // VS Code's MCP support (its server list, starting servers) is off while AI features are.
+  writeUserSettings(userData, path.join(path.dirname(ws), 'store'), python, { 'chat.disableAIFeatures': false });
+  await sleep(2000);
+  const report = await probeAgents(probeOut);
+  if (!report.tools.includes('codesearch_search')) {
+    throw new StepError(`vscode.lm.tools lacks codesearch_search; it lists: ${report.tools.join(', ') || '(nothing)'}`);
+  }
+  const schemaKeys = Object.keys(report.tool?.inputSchema?.properties ?? {});
+  pass(`agents: vscode.lm.tools lists codesearch_search (inputs ${schemaKeys.join(', ')}) among ${report.tools.length} tools`);
+  if (!report.invoke.ok) {
+    throw new StepError(`vscode.lm.invokeTool(codesearch_search) failed: ${report.invoke.error}`);
+  }
+  const wanted = `uploads/retry.py:${defLine}`;
+  const hitLine = report.invoke.text.split('\n').find((l) => /^\d+\. /.test(l) && l.includes('retry_failed_uploads'));
+  if (!hitLine || !hitLine.includes(wanted)) {
+    throw new StepError(`the tool's answer has no line for retry_failed_uploads at ${wanted}:\n${report.invoke.text}`);
+  }
+  pass(`agents: vscode.lm.invokeTool answered from the language server: "${hitLine.trim()}"`);
+  if (report.badInput.ok || !/query is required/.test(report.badInput.error)) {
+    throw new StepError(`an empty query should fail with "query is required", got ${JSON.stringify(report.badInput)}`);
+  }
+  pass(`agents: an empty query is refused: "${report.badInput.error.slice(0, 120)}"`);
+
+  // Weak matches, once the server marks them (its hits carry `weak`): the tool's answer and
+  // the Search QuickPick say that nothing matches strongly.
+  if (/"weak": (true|false)/.test(codesearchLog(userData))) {
+    if (!report.unrelated.ok || !/No strong match/.test(report.unrelated.text)) {
+      throw new StepError(`the tool's answer to "${UNRELATED_QUERY}" does not say "No strong match":\n${JSON.stringify(report.unrelated)}`);
+    }
+    pass(`agents: for "${UNRELATED_QUERY}" the tool says: "${report.unrelated.text.split('\n').find((l) => /No strong match/.test(l)).slice(0, 120)}"`);
+    const { rows } = await searchFor(UNRELATED_QUERY, 'weak match');
+    const title = await waitFor(
+      'the search box title to say "No strong match"',
+      async () => {
+        const t = await page.evaluate(() => document.querySelector('.quick-input-widget .quick-input-title')?.textContent || '');
+        return t.includes('No strong match') ? t : null;
+      },
+      T.ui,
+    );
+    await screenshot('search-no-strong-match');
+    const weakRows = rows.filter((r) => r.includes('weak match'));
+    if (weakRows.length !== rows.length) {
+      throw new StepError(`every hit for "${UNRELATED_QUERY}" should be marked weak: ${rows.join(' | ')}`);
+    }
+    await page.keyboard.press('Escape');
+    pass(`search: the title reads "${title}" over ${weakRows.length} hits marked "weak match" for "${UNRELATED_QUERY}"`);
+  } else {
+    log('weak matches not checked: this server sends no `weak` flag on its hits yet (it comes with the engine change)');
+  }
+
+  // The MCP server definition: VS Code lists the server the provider returned and ran it (the
+  // probe asked it to start every MCP server). With `codesearch mcp` in the interpreter its
+  // tools join vscode.lm.tools and its search_code answers; without, the server's output shows
+  // the codesearch CLI refusing the `mcp` command, which still proves what VS Code ran.
+  await runCommand('MCP: List Servers');
+  const servers = await waitFor(
+    'the Codesearch entry in "MCP: List Servers"',
+    async () => {
+      const rows = await quickInputRows();
+      return rows.some((r) => r.startsWith('Codesearch')) ? rows : null;
+    },
+    T.ui,
+  );
+  const entry = servers.find((r) => r.startsWith('Codesearch'));
+  pass(`agents: "MCP: List Servers" lists the provided server: "${entry}"`);
+  await screenshot('mcp-servers');
+  if (hasMcpCommand()) {
+    await page.keyboard.press('Escape');
+    const mcp = report.mcp;
+    if (!mcp.tool) {
+      throw new StepError(`the Codesearch MCP server added no search_code tool to vscode.lm.tools (new tools: ${mcp.newTools.join(', ') || 'none'}; ${mcp.error ?? ''})`);
+    }
+    if (!mcp.invoke?.ok || !/retry_failed_uploads/.test(mcp.invoke.text)) {
+      throw new StepError(`the MCP tool ${mcp.tool} did not find retry_failed_uploads: ${JSON.stringify(mcp.invoke).slice(0, 1500)}`);
+    }
+    const line = mcp.invoke.text.split('\n').find((l) => l.includes('retry_failed_uploads'));
+    pass(`agents: VS Code started the MCP server; its ${mcp.tool} answered through vscode.lm.invokeTool: "${line.trim().slice(0, 160)}"`);
+  } else {
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: /^Codesearch/ }).first().click();
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'Show Output' }).first().click();
+    const refusal = await waitFor(
+      "the codesearch CLI's answer in the MCP server's output",
+      async () => {
+        // Monaco draws spaces as no-break spaces and wraps long lines over several rows.
+        const text = await page.evaluate(() =>
+          [...document.querySelectorAll('.part.panel .view-line')].map((l) => (l.textContent || '').replace(/\u00a0/g, ' ')).join(' '),
+        );
+        const m = /\[server stderr\]\s*(codesearch: error: argument command: invalid choice: 'mcp'[^)]*\))/.exec(text);
+        return m ? m[1] : null;
+      },
+      T.ui,
+    );
+    await screenshot('mcp-output');
+    log(`${python} has no \`codesearch mcp\` yet (it comes with the MCP branch): the MCP tools are not checked`);
+    pass(`agents: VS Code ran the provided \`<python> -m codesearch mcp\`; this codesearch says: "${refusal}"`);
+  }
+
+  // codesearch.agentTools.enable off: the tool and the MCP server are gone.
+  writeUserSettings(userData, path.join(path.dirname(ws), 'store'), python, {
+    'chat.disableAIFeatures': false,
+    'codesearch.agentTools.enable': false,
+  });
+  // vscode.lm.tools lists contributed tools whatever their `when` clause (which hides the tool
+  // from chat), so what an extension can observe is that no implementation answers any more.
+  const off = await waitFor(
+    'vscode.lm.invokeTool(codesearch_search) to fail after codesearch.agentTools.enable is set to false',
+    async () => {
+      const r = await probeAgents(probeOut);
+      return r.invoke.ok ? null : r;
+    },
+    60_000,
+    1000,
+  );
+  if (!/implementation/.test(off.invoke.error)) {
+    throw new StepError(`with codesearch.agentTools.enable off the tool should have no implementation; invokeTool said: ${off.invoke.error}`);
+  }
+  await runCommand('MCP: List Servers');
+  await waitFor(
+    'the Codesearch entry to leave "MCP: List Servers"',
+    async () => {
+      const rows = await quickInputRows();
+      return rows.length > 0 && !rows.some((r) => r.startsWith('Codesearch'));
+    },
+    T.ui,
+  );
+  await page.keyboard.press('Escape');
+  pass(`agents: with codesearch.agentTools.enable off the MCP server leaves the list and the tool no longer answers ("${off.invoke.error.slice(0, 100)}")`);
+  writeUserSettings(userData, path.join(path.dirname(ws), 'store'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,6 +619,7 @@ async function main() {
   const extensions = path.join(base, 'extensions');
   const ws = prepareWorkspace(base);
   writeUserSettings(userData, path.join(base, 'store'));
+  const probeOut = path.join(base, 'probe.json');
 
   const env24 = {
     ...process.env,
@@ -457,6 +627,8 @@ async function main() {
     // code-server must not pick up the editor session this may run from.
     VSCODE_IPC_HOOK_CLI: '',
     CODESEARCH_E2E: '1',
+    // where the probe extension writes what it saw (read by probeAgents)
+    CODESEARCH_E2E_PROBE_OUT: probeOut,
   };
   const csArgs = ['--user-data-dir', userData, '--extensions-dir', extensions];
   log('installing the .vsix into code-server');
@@ -468,6 +640,21 @@ async function main() {
   fs.writeFileSync(path.join(artifacts, 'install-extension.log'), `${inst.stdout}\n${inst.stderr}`);
   if (inst.status !== 0 || !fs.readdirSync(extensions).some((d) => d.startsWith('codesearch.codesearch'))) {
     throw new StepError(`installing the .vsix failed: ${(inst.stderr || inst.stdout).trim().slice(-800)}`);
+  }
+
+  log('packaging and installing the test-only probe extension');
+  const probeVsix = path.join(base, 'codesearch-e2e-probe.vsix');
+  const packed = spawnSync(path.join(repo, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--out', probeVsix], {
+    cwd: probeDir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const probeInst = packed.status === 0
+    ? spawnSync(tools.node24, [tools.codeServerEntry, ...csArgs, '--install-extension', probeVsix], { encoding: 'utf8', env: env24, timeout: 120_000 })
+    : packed;
+  fs.writeFileSync(path.join(artifacts, 'install-probe.log'), `${packed.stdout}\n${packed.stderr}\n${probeInst.stdout}\n${probeInst.stderr}`);
+  if (probeInst.status !== 0) {
+    throw new StepError(`packaging or installing the probe extension failed; see ${path.relative(repo, artifacts)}/install-probe.log`);
   }
 
   const port = await freePort();
@@ -607,6 +794,7 @@ async function main() {
   }
   pass(`find similar: ${similar.length} results, top: ${similar[0].split('\n')[0].slice(0, 120)}`);
   await page.keyboard.press('Escape');
+
 
   // Step 4: add a function, save, and see it indexed.
   await page.keyboard.press('Escape');
@@ -758,6 +946,12 @@ async function main() {
   );
   pass(`menu: Reindex from the status item -> "${toast.trim()}"`);
   await screenshot('reindex-done');
+
+  // Step 6b: agents. The language model tool is in vscode.lm.tools and vscode.lm.invokeTool
+  // answers from the language server; VS Code lists and starts the MCP server the extension
+  // provides; the setting turns both off. Late in the run, since it turns VS Code's AI features
+  // on (its MCP support needs them), which adds "Ask in Chat" rows to the palette.
+  await checkAgentFeatures({ userData, ws, probeOut, defLine });
 
   // Step 7: pointing codesearch.server.pythonPath at an interpreter without the server restarts
   // the client, which reports the missing server; its "Install Server" pip-installs the wheel

@@ -102,6 +102,8 @@ def test_settings_defaults_and_limits_are_what_the_server_parses() -> None:
             assert errors and all(v in errors[0] for v in spec.enum)
     client_only = {s.key.split(".")[0]: None for s in SETTINGS if not s.read_by_server}
     assert parse_settings(client_only)[1] == []  # the extension's own keys are no error
+    # only a setting the server never reads can shape its command line
+    assert not [s.key for s in SERVER_SETTINGS if s.restarts_server]
 
 
 def test_palette_commands_are_contributed_and_registered_by_the_extension() -> None:

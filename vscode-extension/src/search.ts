@@ -1,7 +1,7 @@
 /** "Codesearch: Search" and "Codesearch: Find Similar": QuickPicks over the server's hits. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { debounce, hitToItem, type HitItem, LatestOnly, selectionFor } from './logic/hits';
+import { debounce, hitEntries, hitToItem, LatestOnly, type MaybeWeakHit, searchTitle, selectionFor } from './logic/hits';
 import { type Hit, parseHits, ServerCommand } from './logic/protocol';
 import { ServerNotRunningError, type ServerManager } from './client/lifecycle';
 
@@ -10,11 +10,11 @@ const SEARCH_LIMIT = 30;
 
 type Item = vscode.QuickPickItem & { hit?: Hit };
 
-function toItems(hits: Hit[]): Item[] {
-  return hits.map((h): Item => {
-    const item: HitItem = hitToItem(h);
-    return { ...item };
-  });
+/** The hits as rows of a list shown without typed text: weak ones marked, with the separators of `hitEntries`. */
+function toItems(hits: readonly MaybeWeakHit[]): Item[] {
+  return hitEntries(hits).map((entry): Item =>
+    'separator' in entry ? { label: entry.label, kind: vscode.QuickPickItemKind.Separator } : { ...entry },
+  );
 }
 
 /** Opens the hit's file, selects its range (cursor at its start) and reveals it. */
@@ -40,7 +40,7 @@ function reportFailure(manager: ServerManager, what: string, err: unknown): void
 export function searchQuickPick(manager: ServerManager, initial = ''): Promise<void> {
   return new Promise((resolve) => {
     const qp = vscode.window.createQuickPick<Item>();
-    qp.title = 'Codesearch';
+    qp.title = searchTitle([]);
     qp.placeholder = 'Describe the code you are looking for, e.g. "retry failed uploads"';
     qp.matchOnDescription = false;
     qp.matchOnDetail = false;
@@ -58,7 +58,8 @@ export function searchQuickPick(manager: ServerManager, initial = ''): Promise<v
           }
           qp.busy = false;
           const hits = parseHits(raw);
-          qp.items = hits.length > 0 ? toItems(hits) : [{ label: 'No matches', alwaysShow: true }];
+          qp.title = searchTitle(hits);
+          qp.items = hits.length > 0 ? hits.map((h): Item => ({ ...hitToItem(h) })) : [{ label: 'No matches', alwaysShow: true }];
         },
         (err: unknown) => {
           if (!latest.isCurrent(ticket)) {
@@ -79,6 +80,7 @@ export function searchQuickPick(manager: ServerManager, initial = ''): Promise<v
         run.cancel();
         latest.invalidate();
         qp.busy = false;
+        qp.title = searchTitle([]);
         qp.items = [];
         return;
       }

@@ -31,3 +31,10 @@ export function onSettingsChanged(restart: () => void, notify: () => void): vsco
     }
   });
 }
+
+/** `codesearch.agentTools.enable`: offer the language model tool and the MCP server. */
+export const AGENT_TOOLS_SETTING = 'agentTools.enable';
+
+export function agentToolsEnabled(): boolean {
+  return vscode.workspace.getConfiguration(CONFIG_SECTION).get<unknown>(AGENT_TOOLS_SETTING, true) !== false;
+}

@@ -39,6 +39,10 @@ export class ServerManager implements vscode.Disposable, InterpreterHost {
   private client: LanguageClient | undefined;
   private progress: StatusProgressFeature | undefined;
   private interpreter: Interpreter | undefined;
+  private verified: Interpreter | undefined;
+  private readonly verifiedChanged = new vscode.EventEmitter<Interpreter | undefined>();
+  /** Fires when the interpreter that passed the server check changes (or none passes any more). */
+  readonly onDidChangeVerifiedInterpreter = this.verifiedChanged.event;
   private queue: Promise<void> = Promise.resolve();
   private readonly crashes = new CrashWindow();
   private readonly view: ClientView;
@@ -108,10 +112,16 @@ export class ServerManager implements vscode.Disposable, InterpreterHost {
     for (const d of this.disposables) {
       d.dispose();
     }
+    this.verifiedChanged.dispose();
   }
 
   current(): Interpreter | undefined {
     return this.interpreter;
+  }
+
+  /** The interpreter of the last start if it can run the server (other clients may use it too). */
+  verifiedInterpreter(): Interpreter | undefined {
+    return this.verified;
   }
 
   /** Waits for a start in progress; throws ServerNotRunningError when the server is not up. */
@@ -123,13 +133,14 @@ export class ServerManager implements vscode.Disposable, InterpreterHost {
   }
 
   /** Sends `workspace/executeCommand`; waits for a start in progress first. */
-  async execute(command: string, arg?: object): Promise<unknown> {
+  async execute(command: string, arg?: object, token?: vscode.CancellationToken): Promise<unknown> {
     await this.queue;
     const client = this.client;
     if (!client?.isRunning()) {
       throw new ServerNotRunningError(notRunningReason(this.view.phase));
     }
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: arg === undefined ? [] : [arg] });
+    const params = { command, arguments: arg === undefined ? [] : [arg] };
+    return token ? client.sendRequest(ExecuteCommandRequest.type, params, token) : client.sendRequest(ExecuteCommandRequest.type, params);
   }
 
   /** Shows an error that always offers "Show Logs" (plus `actions`). */
@@ -186,6 +197,14 @@ export class ServerManager implements vscode.Disposable, InterpreterHost {
     }
   }
 
+  private setVerified(interpreter: Interpreter | undefined): void {
+    const changed = interpreter?.path !== this.verified?.path;
+    this.verified = interpreter;
+    if (changed) {
+      this.verifiedChanged.fire(interpreter);
+    }
+  }
+
   private enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.queue.then(task, task);
     this.queue = run.catch((err: unknown) => {
@@ -219,6 +238,7 @@ export class ServerManager implements vscode.Disposable, InterpreterHost {
     const problem = await checkInterpreter(interpreter, this.extensionPath, (line) => {
       this.output.appendLine(line);
     });
+    this.setVerified(problem ? undefined : interpreter);
     if (problem) {
       this.view.setPhase({ kind: 'failed', reason: problem.reason });
       this.showError(problem.message, problem.actions);

@@ -205,8 +205,10 @@ export const SERVER_SETTING_DEFAULTS: Readonly<ServerSettings> = Object.freeze({
 
 /** Keys the server reads. */
 export const SERVER_SETTING_KEYS = ['enable', 'model', 'exclude', 'maxFileSize', 'batchSize', 'storeDir', 'threads', 'backend', 'embedUrl', 'embedModel', 'embedApiKeyEnv', 'embedBatchSize', 'embedConcurrency', 'sharedCache', 'sharedCachePrefix'] as const;
-/** Keys the extension reads itself; a change restarts the server. */
-export const CLIENT_SETTING_KEYS = ['server.pythonPath', 'logLevel'] as const;
+/** Keys the extension reads itself; the server never sees them. */
+export const CLIENT_SETTING_KEYS = ['server.pythonPath', 'logLevel', 'agentTools.enable'] as const;
+/** Client keys that shape the server's command line: a change restarts it. */
+export const RESTART_SETTING_KEYS = ['server.pythonPath', 'logLevel'] as const;
 /** Values of `codesearch.logLevel`. */
 export const LOG_LEVELS = ['error', 'warning', 'info', 'debug'] as const;
 /** Values of `codesearch.backend`. */
@@ -214,5 +216,7 @@ export const BACKENDS = ['onnx-int8', 'torch'] as const;
 
 /** Indexed file extensions. */
 export const INDEXED_EXTENSIONS = ['c', 'cc', 'cjs', 'cpp', 'cs', 'cts', 'cxx', 'go', 'h', 'hh', 'hpp', 'hxx', 'java', 'js', 'jsx', 'mjs', 'mts', 'php', 'py', 'pyi', 'rb', 'rs', 'ts', 'tsx'] as const;
+/** Values of a search's `language` filter. */
+export const LANGUAGES = ['c', 'cpp', 'csharp', 'go', 'java', 'javascript', 'php', 'python', 'ruby', 'rust', 'tsx', 'typescript'] as const;
 export const SOURCE_GLOB = '**/*.{c,cc,cjs,cpp,cs,cts,cxx,go,h,hh,hpp,hxx,java,js,jsx,mjs,mts,php,py,pyi,rb,rs,ts,tsx}';
 export const IGNORE_FILES_GLOB = '**/{.gitignore,.codesearchignore}';

@@ -4,6 +4,9 @@
  */
 import { DEFAULT_SYMBOL_KIND, type Hit, SYMBOL_KINDS } from './contract';
 
+/** A hit that may carry the server's `weak` flag (loosely related to the query). */
+export type MaybeWeakHit = Hit & { weak?: boolean };
+
 /** Shape of a `vscode.QuickPickItem` (minus `vscode` types) carrying its hit. */
 export interface HitItem {
   label: string;
@@ -13,6 +16,18 @@ export interface HitItem {
   alwaysShow: true;
   hit: Hit;
 }
+
+/** A separator line of the list, with its label. */
+export interface SeparatorEntry {
+  separator: true;
+  label: string;
+}
+
+export type HitEntry = HitItem | SeparatorEntry;
+
+export const WEAK_MATCH = 'weak match';
+export const NO_STRONG_MATCH = 'No strong match';
+export const WEAK_MATCHES = 'Weak matches';
 
 /** The codicon of an entity kind: that of its LSP symbol kind, as `workspace/symbol` shows it. */
 export function kindIcon(kind: string): string {
@@ -28,14 +43,17 @@ export function oneLine(text: string, max = MAX_SNIPPET): string {
 }
 
 /**
- * label: kind icon + qualified name; description: kind and path:line (1-based);
- * detail: the first line of the entity's source.
+ * label: kind icon + qualified name; description: kind and path:line (1-based), and "weak
+ * match" when the server says the hit is only loosely related; detail: the first line of the
+ * entity's source.
  */
-export function hitToItem(hit: Hit): HitItem {
+export function hitToItem(hit: MaybeWeakHit): HitItem {
   const icon = kindIcon(hit.kind);
   const line = hit.range.start.line + 1;
   const where = hit.path || fileNameOf(hit.uri);
-  const description = [hit.kind, `${where}:${line}`].filter((s) => s !== '').join('  ');
+  const description = [hit.kind, `${where}:${line}`, hit.weak === true ? `· ${WEAK_MATCH}` : '']
+    .filter((s) => s !== '')
+    .join('  ');
   return {
     label: `$(${icon}) ${hit.name}`,
     description,
@@ -43,6 +61,37 @@ export function hitToItem(hit: Hit): HitItem {
     alwaysShow: true,
     hit,
   };
+}
+
+/**
+ * The title of the search-as-you-type box for its current hits: it says "No strong match"
+ * when every hit is weak, so nobody takes the best of a bad lot for an answer. (A separator
+ * would not do there: VS Code hides separators while the box holds text.)
+ */
+export function searchTitle(hits: readonly MaybeWeakHit[]): string {
+  return hits.length > 0 && hits.every((h) => h.weak === true)
+    ? `Codesearch: ${NO_STRONG_MATCH}, every result is a weak match`
+    : 'Codesearch';
+}
+
+/**
+ * The list for a set of hits, best first, for a list shown without typed text (Find
+ * Similar): when every hit is weak, a "No strong match" line heads it; when the weak hits
+ * follow the strong ones, a "Weak matches" line parts them.
+ */
+export function hitEntries(hits: readonly MaybeWeakHit[]): HitEntry[] {
+  const items = hits.map(hitToItem);
+  const firstWeak = hits.findIndex((h) => h.weak === true);
+  if (firstWeak < 0) {
+    return items;
+  }
+  if (firstWeak === 0 && hits.every((h) => h.weak === true)) {
+    return [{ separator: true, label: NO_STRONG_MATCH }, ...items];
+  }
+  if (hits.slice(firstWeak).every((h) => h.weak === true)) {
+    return [...items.slice(0, firstWeak), { separator: true, label: WEAK_MATCHES }, ...items.slice(firstWeak)];
+  }
+  return items;
 }
 
 function fileNameOf(uri: string): string {

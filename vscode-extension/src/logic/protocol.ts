@@ -68,12 +68,18 @@ function parseSharedCache(raw: unknown): StatusPayload['sharedCache'] {
   return { url: c.url, problem: typeof c.problem === 'string' && c.problem !== '' ? c.problem : null };
 }
 
+/**
+ * A hit as the client reads it: `weak` (the server's judgement that a hit is only loosely
+ * related to the query) is false when the server does not send it.
+ */
+export type ParsedHit = Hit & { weak: boolean };
+
 /** Keeps the entries of a command result that look like hits; drops the rest. */
-export function parseHits(raw: unknown): Hit[] {
+export function parseHits(raw: unknown): ParsedHit[] {
   if (!Array.isArray(raw)) {
     return [];
   }
-  const hits: Hit[] = [];
+  const hits: ParsedHit[] = [];
   for (const item of raw as unknown[]) {
     if (typeof item !== 'object' || item === null) {
       continue;
@@ -92,6 +98,7 @@ export function parseHits(raw: unknown): Hit[] {
       score: num(h.score),
       snippet: typeof h.snippet === 'string' ? h.snippet : '',
       matched: Array.isArray(h.matched) ? h.matched.filter((m): m is string => typeof m === 'string') : [],
+      weak: h.weak === true,
     });
   }
   return hits;

@@ -6,9 +6,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  CLIENT_SETTING_KEYS,
   CONFIG_SECTION,
   LOG_LEVELS,
+  RESTART_SETTING_KEYS,
   SERVER_SETTING_DEFAULTS,
   SERVER_SETTING_KEYS,
   type ServerSettings,
@@ -16,8 +16,11 @@ import {
 
 export { LOG_LEVELS, SERVER_SETTING_DEFAULTS, SERVER_SETTING_KEYS, type ServerSettings } from './contract';
 
-/** Settings read by the client itself; a change to one of them restarts the server. */
-export const RESTART_SETTINGS: readonly string[] = CLIENT_SETTING_KEYS.map((key) => `${CONFIG_SECTION}.${key}`);
+/** Client settings that shape the server's command line; a change to one restarts the server. */
+export const RESTART_SETTINGS: readonly string[] = RESTART_SETTING_KEYS.map((key) => `${CONFIG_SECTION}.${key}`);
+
+/** Settings the server reads; a change to one is forwarded to it. */
+const SERVER_SECTIONS: readonly string[] = SERVER_SETTING_KEYS.map((key) => `${CONFIG_SECTION}.${key}`);
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -106,13 +109,14 @@ export type ConfigChangeAction = 'restart' | 'notify' | 'none';
 /**
  * Decides what a configuration change means for the running server: `restart` when the
  * interpreter or a server command-line setting changed, `notify` (send
- * `workspace/didChangeConfiguration`) for the settings the server reads itself.
+ * `workspace/didChangeConfiguration`) for the settings the server reads itself, `none` for the
+ * rest (the extension's own settings, such as `agentTools.enable`, included).
  */
 export function classifyConfigChange(affects: (section: string) => boolean): ConfigChangeAction {
   if (RESTART_SETTINGS.some((s) => affects(s))) {
     return 'restart';
   }
-  if (affects(CONFIG_SECTION)) {
+  if (SERVER_SECTIONS.some((s) => affects(s))) {
     return 'notify';
   }
   return 'none';

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
-import { debounce, hitToItem, LatestOnly, oneLine, reindexSummary, selectionFor } from '../../src/logic/hits';
+import {
+  debounce,
+  hitEntries,
+  hitToItem,
+  LatestOnly,
+  NO_STRONG_MATCH,
+  oneLine,
+  reindexSummary,
+  searchTitle,
+  selectionFor,
+  WEAK_MATCHES,
+} from '../../src/logic/hits';
 import { type Hit, parseHits, parseStatus } from '../../src/logic/protocol';
 
 const hit: Hit = {
@@ -43,6 +54,48 @@ describe('hitToItem', () => {
   });
   test('opening puts the cursor at the start and selects the range', () => {
     assert.deepEqual(selectionFor(hit), { anchor: hit.range.end, active: hit.range.start });
+  });
+});
+
+describe('weak matches in the list', () => {
+  const named = (name: string, weak?: boolean) => ({ ...hit, name, ...(weak === undefined ? {} : { weak }) });
+  const labels = (entries: ReturnType<typeof hitEntries>) =>
+    entries.map((e) => ('separator' in e ? `-- ${e.label}` : e.label.replace(/^\$\([^)]*\) /, '')));
+
+  test('a weak hit says so in its description; a strong one does not', () => {
+    assert.equal(hitToItem(named('a', true)).description, 'method  pkg/cache.py:10  · weak match');
+    assert.equal(hitToItem(named('a', false)).description, 'method  pkg/cache.py:10');
+    assert.equal(hitToItem(named('a')).description, 'method  pkg/cache.py:10');
+  });
+  test('when every hit is weak, "No strong match" heads the list', () => {
+    assert.deepEqual(labels(hitEntries([named('a', true), named('b', true)])), [`-- ${NO_STRONG_MATCH}`, 'a', 'b']);
+  });
+  test('strong hits first, then a "Weak matches" line before the weak ones', () => {
+    assert.deepEqual(labels(hitEntries([named('a', false), named('b', true), named('c', true)])), [
+      'a',
+      `-- ${WEAK_MATCHES}`,
+      'b',
+      'c',
+    ]);
+  });
+  test('no separator when nothing is weak, when the server sends no flag, or when weak and strong interleave', () => {
+    assert.deepEqual(labels(hitEntries([named('a', false), named('b', false)])), ['a', 'b']);
+    assert.deepEqual(labels(hitEntries([named('a'), named('b')])), ['a', 'b']);
+    assert.deepEqual(labels(hitEntries([named('a', true), named('b', false)])), ['a', 'b']);
+    assert.deepEqual(hitEntries([]), []);
+  });
+  test('the search box title says "No strong match" when every hit is weak, and only then', () => {
+    assert.equal(searchTitle([named('a', true), named('b', true)]), 'Codesearch: No strong match, every result is a weak match');
+    assert.equal(searchTitle([named('a', false), named('b', true)]), 'Codesearch');
+    assert.equal(searchTitle([named('a')]), 'Codesearch');
+    assert.equal(searchTitle([]), 'Codesearch');
+  });
+  test('parseHits keeps the flag, and reads a missing one as not weak', () => {
+    const parsed = parseHits([{ ...hit, weak: true }, { ...hit, weak: 'yes' }, hit]);
+    assert.deepEqual(
+      parsed.map((h) => h.weak),
+      [true, false, false],
+    );
   });
 });
 
@@ -103,7 +156,7 @@ describe('parsing server answers', () => {
   test('parseHits keeps well-formed hits and drops the rest', () => {
     const hits = parseHits([hit, { name: 'x' }, null, 'y', { ...hit, kind: 3, snippet: undefined, matched: [1, 'a'] }]);
     assert.equal(hits.length, 2);
-    assert.deepEqual(hits[0], hit);
+    assert.deepEqual(hits[0], { ...hit, weak: false });
     assert.equal(hits[1].kind, '');
     assert.equal(hits[1].snippet, '');
     assert.deepEqual(hits[1].matched, ['a']);

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ClientCommand } from '../../src/commands/ids';
-import { BACKENDS, CLIENT_SETTING_KEYS, SOURCE_GLOB } from '../../src/logic/contract';
+import { TOOL_DEFAULT_LIMIT, TOOL_INPUT_KEYS, TOOL_MAX_LIMIT, TOOL_NAME, TOOL_REFERENCE_NAME } from '../../src/logic/agentTool';
+import { BACKENDS, CLIENT_SETTING_KEYS, ENTITY_KINDS, LANGUAGES, SOURCE_GLOB } from '../../src/logic/contract';
+import { MCP_PROVIDER_ID, MCP_SERVER_LABEL } from '../../src/logic/mcp';
 import { menuEntries } from '../../src/logic/menu';
 import { ServerCommand } from '../../src/logic/protocol';
 import { LOG_LEVELS, SERVER_SETTING_DEFAULTS, SERVER_SETTING_KEYS } from '../../src/logic/settings';
@@ -19,6 +21,16 @@ interface Manifest {
     commands: { command: string; title: string; category?: string }[];
     menus: { commandPalette: { command: string; when?: string }[] };
     keybindings: { command: string; key: string; mac?: string; when?: string }[];
+    languageModelTools: {
+      name: string;
+      toolReferenceName?: string;
+      displayName?: string;
+      modelDescription: string;
+      canBeReferencedInPrompt?: boolean;
+      when?: string;
+      inputSchema: JsonSchema;
+    }[];
+    mcpServerDefinitionProviders: { id: string; label: string }[];
     configuration: {
       properties: Record<
         string,
@@ -26,6 +38,20 @@ interface Manifest {
       >;
     };
   };
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  description?: string;
+  additionalProperties?: boolean;
+  anyOf?: unknown;
+  oneOf?: unknown;
 }
 
 const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as Manifest;
@@ -133,5 +159,44 @@ describe('package.json manifest', () => {
         }
       }
     }
+  });
+
+  test('the language model tool: #codesearch, an input schema the code checks, no union types', () => {
+    const tools = manifest.contributes.languageModelTools;
+    assert.equal(tools.length, 1);
+    const [tool] = tools;
+    assert.equal(tool.name, TOOL_NAME);
+    assert.equal(tool.toolReferenceName, TOOL_REFERENCE_NAME);
+    assert.equal(tool.canBeReferencedInPrompt, true);
+    assert.equal(tool.when, 'config.codesearch.agentTools.enable');
+    assert.ok(tool.modelDescription.length > 200, 'a description written for a model');
+    const schema = tool.inputSchema;
+    assert.equal(schema.type, 'object');
+    assert.deepEqual(schema.required, ['query']);
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(schema.properties ?? {}), [...TOOL_INPUT_KEYS]);
+    for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+      assert.equal(typeof prop.type, 'string', `${key}: one type, no union`);
+      assert.ok(!prop.anyOf && !prop.oneOf, key);
+      assert.ok(prop.description, key);
+    }
+    const props = schema.properties ?? {};
+    assert.equal(props.limit.minimum, 1);
+    assert.equal(props.limit.maximum, TOOL_MAX_LIMIT);
+    assert.equal(props.limit.default, TOOL_DEFAULT_LIMIT);
+    assert.deepEqual(props.kind.enum, [...ENTITY_KINDS]);
+    assert.deepEqual(props.language.enum, [...LANGUAGES]);
+  });
+
+  test('the MCP server definition provider, and the setting that turns both off', () => {
+    assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: MCP_PROVIDER_ID, label: MCP_SERVER_LABEL }]);
+    const setting = props['codesearch.agentTools.enable'];
+    assert.equal(setting?.type, 'boolean');
+    assert.equal(setting?.default, true);
+  });
+
+  test('engines.vscode is a release with the language model tool and MCP provider APIs (1.101)', () => {
+    const [major, minor] = manifest.engines.vscode.replace(/^[^\d]*/, '').split('.').map(Number);
+    assert.ok(major > 1 || minor >= 101, manifest.engines.vscode);
   });
 });

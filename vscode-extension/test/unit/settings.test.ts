@@ -121,6 +121,10 @@ describe('classifyConfigChange', () => {
   test('other sections are ignored', () => {
     assert.equal(classifyConfigChange(changed('editor.fontSize')), 'none');
   });
+  test("the extension's own agent-tools switch neither restarts nor reconfigures the server", () => {
+    assert.equal(classifyConfigChange(changed('codesearch.agentTools.enable')), 'none');
+    assert.equal(classifyConfigChange(changed('codesearch.agentTools.enable', 'codesearch.model')), 'notify');
+  });
 });
 
 describe('log level', () => {
