@@ -286,10 +286,11 @@ class IndexService:
             self._workspaces[root] = workspace
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
+            message = f"{recovered}; a new index is being built"  # a root starts with a full index
             try:
-                self.listener.on_warning(recovered)
+                self.listener.on_warning(message)
             except Exception:
-                log.exception("warning listener failed: %s", recovered)
+                log.exception("warning listener failed: %s", message)
         return workspace
 
     def _model_load_failed(self, exc: BaseException) -> None:

@@ -4,14 +4,27 @@ in (pipeline), and the Workspace facade the CLI and the server drive."""
 from codesearch.workspace.facade import Workspace
 from codesearch.workspace.model import ModelLoader
 from codesearch.workspace.queries import search_workspaces
-from codesearch.workspace.reports import CatalogCounts, FileProblem, IndexProgress, IndexSummary
+from codesearch.workspace.reports import (
+    CatalogCounts,
+    FileProblem,
+    IndexProgress,
+    IndexSummary,
+    MissingEntity,
+    MissingFile,
+    ProblemReport,
+    WorkspaceStatus,
+)
 
 __all__ = [
     "CatalogCounts",
     "FileProblem",
     "IndexProgress",
     "IndexSummary",
+    "MissingEntity",
+    "MissingFile",
     "ModelLoader",
+    "ProblemReport",
     "Workspace",
+    "WorkspaceStatus",
     "search_workspaces",
 ]

@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from codesearch.config import Settings
-from codesearch.embedding.registry import load_encoder, vector_model_id
+from codesearch.embedding.registry import load_encoder, preparation_seconds, vector_model_id
 from codesearch.embedding.resolve import resolve_model
 from codesearch.embedding.types import Encoder, Vectors
 from codesearch.index.scan import IgnoreRules, ScannedFile, SkippedFile
 from codesearch.index.search_index import SearchIndex
 from codesearch.locations import workspace_store_dir
 from codesearch.search import Hit, SearchFilters, rank
-from codesearch.store import Store
+from codesearch.store import Store, store_exists
+from codesearch.store_copies import remove_copies
 from codesearch.workspace.catalog import Catalog
 from codesearch.workspace.model import ModelHandle, ModelLoader
 from codesearch.workspace.pipeline import IndexPipeline
@@ -33,8 +34,10 @@ from codesearch.workspace.reports import (
     FileProblem,
     IndexProgress,
     IndexSummary,
+    ProblemReport,
     ProgressFn,
     StopFn,
+    WorkspaceStatus,
 )
 from codesearch.workspace.selection import Selection
 
@@ -69,6 +72,7 @@ class Workspace:
                     functools.partial(
                         load_encoder, spec, threads=settings.threads, backend=settings.backend
                     ),
+                    functools.partial(preparation_seconds, spec, settings.backend),
                 )
             self.model_id, self.model_name = model_loader.model_id, model_loader.name
             self.model = ModelHandle(loader=model_loader)
@@ -76,7 +80,6 @@ class Workspace:
         self.selection = Selection(self.root, settings.exclude, settings.max_file_size)
         self.catalog: Catalog | None = None
         self._pipeline: IndexPipeline | None = None
-        self.last_indexed: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> Workspace:
@@ -109,6 +112,11 @@ class Workspace:
             except Exception:
                 log.exception("writing the index snapshot failed (the next start reads manifests)")
         catalog.store.close()
+
+    @property
+    def has_store(self) -> bool:
+        """Whether the store exists (asked without creating it: a status writes nothing)."""
+        return store_exists(self.store_dir)
 
     def __enter__(self) -> Workspace:
         return self.open() if self.catalog is None else self
@@ -175,6 +183,7 @@ class Workspace:
         pipeline.update(scan.files, force, summary, progress, should_stop)
         if not summary.cancelled:
             catalog.save_snapshot()
+            catalog.mark_indexed(time.time())
         return self._finish(summary, started, progress)
 
     def index_paths(
@@ -244,16 +253,16 @@ class Workspace:
         summary.failed = counts.failed
         summary.skipped = sum(counts.skipped.values())
         summary.seconds = time.perf_counter() - started
-        if not summary.cancelled:
-            self.last_indexed = time.time()
         if progress:
             progress(IndexProgress("done", summary.entities, summary.entities))
         return summary
 
-    def clear(self) -> None:
-        """Forget everything indexed for this root (the store is emptied, not moved)."""
+    def clear(self) -> list[Path]:
+        """Forget everything indexed for this root (the store is emptied, not moved) and
+        delete the copies of it moved aside; returns those copies."""
         catalog, _ = self._parts()
         catalog.clear()
+        return remove_copies(self.store_dir)
 
     # -- queries ----------------------------------------------------------------------
     @property
@@ -319,18 +328,12 @@ class Workspace:
         """Files the selection left out (too large, links leaving the root, unreadable)."""
         return self.catalog.scan_skips() if self.catalog is not None else {}
 
-    def status(self) -> dict[str, object]:
-        counts = self.counts()
-        store = self.store
-        return {
-            "root": str(self.root),
-            "store": str(self.store_dir),
-            "model": self.model_name,
-            "files": counts.files,
-            "entities": counts.entities,
-            "failed_files": counts.failed_files,
-            "failed_entities": counts.failed_entities,
-            "skipped": counts.skipped,
-            "store_bytes": store.size_bytes() if store is not None else 0,
-            "last_indexed": self.last_indexed,
-        }
+    def problem_report(self) -> ProblemReport:
+        """Each failed file, failed entity and skipped file with its reason: O(problems)."""
+        return self.catalog.problem_report() if self.catalog is not None else ProblemReport()
+
+    def status(self) -> WorkspaceStatus:
+        """What is indexed and what is missing: O(problems), never O(files). A workspace
+        not open says "not indexed" and reads nothing."""
+        where = (str(self.root), str(self.store_dir), self.model_name)
+        return self.catalog.status(*where) if self.catalog else WorkspaceStatus.empty(*where)
