@@ -10,14 +10,20 @@ from dataclasses import dataclass
 from codesearch.embedding.types import Encoder
 
 
+def _ready() -> float | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ModelLoader:
     """A model not loaded yet: the identity it will have (known without loading it, to
-    check the store) and how to load it."""
+    check the store), how to load it, and whether the load first prepares the model for
+    this machine (None: no; else about how many seconds that takes, asked without loading)."""
 
     model_id: str
     name: str
     load: Callable[[], Encoder]
+    preparation: Callable[[], float | None] = _ready
 
 
 class ModelHandle:
@@ -35,6 +41,16 @@ class ModelHandle:
     @property
     def loaded(self) -> bool:
         return self._encoder is not None
+
+    def preparation(self) -> float | None:
+        """About how long the one-time preparation the next load runs takes; None when
+        the model is loaded or needs none."""
+        if self._encoder is not None or self._loader is None:
+            return None
+        try:
+            return self._loader.preparation()
+        except Exception:  # a question for a message: never worth failing the load over
+            return None
 
     def get(self) -> Encoder:
         with self._lock:
