@@ -69,7 +69,11 @@ def test_the_bar_never_moves_back_and_its_total_never_changes() -> None:
     assert len(percents) == len(run), shown
     assert percents == sorted(percents), shown  # never moves back
     assert max(percents[:-1]) < 100 and percents[-1] == 100, shown
-    assert all("/684 files" in frame for frame in shown), shown  # one total throughout
+    assert all("in 684 files" in frame for frame in shown), shown
+    totals = [m[1] for m in (re.search(r" \d+/(~?\d+) entities", f) for f in shown) if m]
+    assert len(totals) == len(shown), shown
+    assert all(t.startswith("~") for t in totals[:-2]), totals  # estimated while parsing
+    assert totals[-2:] == ["2400", "2400"], totals  # exact once every file is parsed
 
 
 def test_the_rate_counts_embedded_entities_and_waits_to_be_meaningful() -> None:

@@ -3,7 +3,7 @@ one): which phase, how far, and how fast the model embeds.
 
 The entity total of a run grows while parsing runs ahead of the model, so the bar follows
 `IndexProgress.fraction()` (the total extrapolated over the files still to parse) and never
-moves back; the counts it shows are files, whose total is known from the start. The rate
+moves back; an entity total still estimated is shown as such (`~2200`). The rate
 counts entities the model embedded (not the cached ones) over the time since embedding
 began, and shows once there is a second of it to measure. Used as a context manager, the
 bar clears its line when the run ends, however it ends (Ctrl-C included), so whatever is
@@ -91,14 +91,15 @@ class ProgressBar:
         if self._rate_start is None:
             self._rate_start = (now, progress.embedded)
         self._fraction = max(self._fraction, progress.fraction())
-        finished = progress.files_total > 0 and progress.files_done >= progress.files_total
+        finished = progress.total_known and progress.done >= progress.total
         if now - self._last_draw < MIN_INTERVAL_S and not finished:
             return
         filled = int(BAR_WIDTH * self._fraction)
+        total = f"{'' if progress.total_known else '~'}{progress.estimated_total()}"
         text = (
             f"Indexing [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-            f"{int(self._fraction * 100):3d}%  {progress.files_done}/{progress.files_total} "
-            f"files, {progress.done} entities"
+            f"{int(self._fraction * 100):3d}%  {progress.done}/{total} entities "
+            f"in {progress.files_total} files"
         )
         rate = self._rate(now, progress.embedded)
         if rate is not None:

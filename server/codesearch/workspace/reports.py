@@ -23,16 +23,23 @@ class IndexProgress:
     embedded: int = 0  # entities the model finished in this run (cached ones not counted)
     expected_s: float = 0.0  # about how long this phase takes, when known (preparing model)
 
+    @property
+    def total_known(self) -> bool:
+        """Whether `total` is final: every changed file is parsed."""
+        return not self.files_total or self.files_parsed >= self.files_total
+
+    def estimated_total(self) -> int:
+        """The run's entity total: exact once every file is parsed, until then the entities
+        found so far extrapolated over the files not parsed yet (done/total alone reached
+        100% and started again each time parsing got ahead)."""
+        if self.total_known or self.files_parsed <= 0:
+            return self.total
+        return max(self.total, round(self.total * self.files_total / self.files_parsed))
+
     def fraction(self) -> float:
-        """The share of the run done, 0 to 1. The entity total is only known once every
-        file is parsed, so until then it is extrapolated from the files parsed so far:
-        done/total alone reached 100% and started again each time parsing got ahead."""
-        total = float(self.total)
-        if self.files_total and 0 < self.files_parsed < self.files_total:
-            total = self.total * self.files_total / self.files_parsed
-        if total <= 0:
-            return 0.0
-        return min(1.0, self.done / total)
+        """The share of the run done, 0 to 1 (see estimated_total)."""
+        total = self.estimated_total()
+        return min(1.0, self.done / total) if total > 0 else 0.0
 
 
 @dataclass
