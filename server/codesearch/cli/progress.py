@@ -99,7 +99,7 @@ class ProgressBar:
         text = (
             f"Indexing [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
             f"{int(self._fraction * 100):3d}%  {progress.done}/{total} entities "
-            f"in {progress.files_total} files"
+            f"in {progress.files_total} file{'' if progress.files_total == 1 else 's'}"
         )
         rate = self._rate(now, progress.embedded)
         if rate is not None:
