@@ -167,6 +167,6 @@ def clear_folder(folder: Folder, *, warn: Warn) -> Cleared:
     if not workspace.has_store:
         copies = remove_copies(workspace.store_dir)
         return Cleared(workspace.root, workspace.store_dir, False, copies)
-    with _open(workspace, warn, "it is cleared as asked") as opened:
+    with _open(workspace, warn, "clear deletes that copy too") as opened:
         copies = opened.clear()
     return Cleared(workspace.root, workspace.store_dir, True, copies)

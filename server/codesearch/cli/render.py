@@ -12,7 +12,6 @@ from typing import Any
 from codesearch.index.scan import SKIP_SYMLINK_OUTSIDE, SKIP_TOO_LARGE, SKIP_UNREADABLE
 from codesearch.search import Hit
 from codesearch.workspace import IndexSummary, ProblemReport, WorkspaceStatus
-from codesearch.workspace.reports import iso_time
 
 # How each reason a file was left out reads in a sentence (JSON keeps the short names).
 SKIP_TEXT = {
@@ -37,21 +36,26 @@ def plural(count: int, word: str, words: str = "") -> str:
 
 
 def size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = size / 1024, "KiB"
+    for bigger in ("MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"
 
 
 def age_text(seconds: float) -> str:
-    if seconds < 90:
+    minutes = seconds / 60
+    if minutes < 1.5:
         return "just now"
-    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= 1.5 * length or unit == "minute":
-            return f"{plural(round(seconds / length), unit)} ago"
-    raise AssertionError("unreachable")
+    if minutes < 90:
+        return f"{plural(round(minutes), 'minute')} ago"
+    hours = minutes / 60
+    if hours < 36:
+        return f"{plural(round(hours), 'hour')} ago"
+    return f"{plural(round(hours / 24), 'day')} ago"
 
 
 # -- index ---------------------------------------------------------------------------------------
@@ -107,9 +111,9 @@ def status_text(status: WorkspaceStatus, now: float | None = None) -> str:
     if not status.indexed:
         return not_indexed_text(status.root)
     counts = status.counts
-    when = "never finished"
+    when = "never: no full index has finished yet"
     if status.last_indexed is not None:
-        stamp = (iso_time(status.last_indexed) or "").replace("T", " ")[:19]
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.last_indexed))
         age = age_text((time.time() if now is None else now) - status.last_indexed)
         when = f"{stamp} ({age})"
     lines = [
