@@ -27,9 +27,13 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 ## The main job: index FOLDER and search it with QUERY on the packaged model.
+## `codesearch` lives in $(VENV)/bin, not on PATH: the last lines say how to run it yourself.
 search: $(STAMP)
 	$(VENV)/bin/codesearch index "$(FOLDER)"
 	$(VENV)/bin/codesearch search "$(QUERY)" --path "$(FOLDER)" --no-update
+	@echo
+	@echo "To run codesearch yourself, put it on your PATH: . $(VENV)/bin/activate"
+	@echo "(or install it for your user: pipx install .  or  pip install --user .)"
 
 ## All tests: Python (unit, pipeline, LSP, e2e) and the VS Code extension.
 test: test-python test-extension

@@ -96,6 +96,60 @@ REINDEX_RESULT_FIELDS: tuple[Field, ...] = (
 )
 
 
+# -- the command line's JSON: `codesearch index --json` and `codesearch status --json` --------
+# Both print what is indexed for the folder and each file or entity missing from it, in one
+# shape (CONTENTS_FIELDS); index adds the run's numbers, status when and how big. Built by
+# codesearch.workspace.reports; tests/unit/test_contract.py checks the keys against these.
+MISSING_FILE_FIELDS: tuple[Field, ...] = (
+    Field("path", "string", "relative to the folder"),
+    Field("reason", "string", "failed: the error; skipped: a key of `skipped`"),
+)
+MISSING_ENTITY_FIELDS: tuple[Field, ...] = (
+    Field("path", "string", "relative to the folder"),
+    Field("name", "string", "qualified name, e.g. Cache.get"),
+    Field("kind", "string", "an entity kind (see ENTITY_KINDS)"),
+    Field("line", "number", "its first line, 1-based"),
+    Field("reason", "string", "why it got no vector"),
+)
+CONTENTS_FIELDS: tuple[Field, ...] = (
+    Field("root", "string", "the folder"),
+    Field("model", "string", "the model, as shown to the user"),
+    Field("store", "string", "the folder of the index store"),
+    Field("files", "number", "files in the index"),
+    Field("entities", "number", "entities in the index"),
+    Field("failed", "number", "failed files + failed entities"),
+    Field(
+        "skipped",
+        "Record<string, number>",
+        "files left out on purpose, by reason: too_large, binary, symlink_outside, unreadable",
+    ),
+    Field("failed_files", "MissingFile[]", "each file that could not be indexed, and why"),
+    Field("failed_entities", "MissingEntity[]", "each entity that got no vector, and why"),
+    Field("skipped_files", "MissingFile[]", "each file left out on purpose, and why"),
+    Field("warnings", "MissingFile[]", "each file indexed with a caveat (a guessed encoding)"),
+)
+STATUS_REPORT_FIELDS: tuple[Field, ...] = (
+    *CONTENTS_FIELDS,
+    Field("indexed", "boolean", "a full index finished (false: never, or cleared since)"),
+    Field("last_indexed", "string | null", "when the last full index finished, ISO 8601"),
+    Field("store_bytes", "number", "the store's size on disk"),
+    Field("embedding_problem", "string | null", "why the embedding endpoint cannot embed"),
+    Field("shared_cache", "{url, problem} | null", "the team's shared vector cache, if one is set"),
+)
+INDEX_REPORT_FIELDS: tuple[Field, ...] = (
+    *CONTENTS_FIELDS,
+    Field("scanned", "number", "indexable files found"),
+    Field("parsed", "number", "files read and parsed in this run"),
+    Field("unchanged", "number", "files skipped as unchanged"),
+    Field("removed", "number", "files dropped from the index"),
+    Field("embedded", "number", "entities sent to the model"),
+    Field("cached", "number", "entities of parsed files whose vectors were already stored"),
+    Field("shared", "number", "entities whose vectors came from the shared cache"),
+    Field("seconds", "number", "time taken"),
+    Field("cancelled", "boolean", "the run was stopped before the end"),
+)
+
+
 @dataclass(frozen=True)
 class PaletteCommand:
     """A command of the VS Code extension that runs a server command."""

@@ -12,7 +12,6 @@ import os
 import pickle
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import diskcache
 import numpy as np
 
 from codesearch.embedding.types import Vectors
+from codesearch.store_copies import copy_target, prune_copies
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,13 @@ _VEC = "v:"
 _MAN = "m:"
 _GEN = "generation"
 _SNAPSHOT = "snapshot"
+# When the last full index pass finished (a float, seconds since the epoch), and the files
+# the scan left out ({reason: [path, ...]}: a status in another process names them). A
+# folder without code writes these and never the metadata, so the check for "entries but
+# no metadata" does not count them.
+_LAST_INDEXED = "last-indexed"
+_SCAN_SKIPS = "scan-skips"
+_BEFORE_META = (_LAST_INDEXED, _SCAN_SKIPS)
 
 
 class StoreError(RuntimeError):
@@ -127,9 +134,11 @@ class Store:
     `model_id` is given) another model. A store that fails is never deleted: its folder is
     renamed to `<folder>.corrupt-<time>` (damage) or `<folder>.old-schema-<time>` /
     `<folder>.old-model-<time>` (another version or model), a fresh store is created in its
-    place, and `recovered` holds one sentence for the user. Errors that say nothing about
-    the files (locked by another process, disk full, permission denied) are raised as
-    StoreError, and nothing is moved.
+    place, and `recovered` holds one sentence for the user: what was wrong and where the
+    store went. What happens next is the caller's to say (the server rebuilds at once, a
+    `search --no-update` does not). Only the newest copy of each kind is kept (see
+    store_copies). Errors that say nothing about the files (locked by another process,
+    disk full, permission denied) are raised as StoreError, and nothing is moved.
     """
 
     def __init__(
@@ -146,6 +155,7 @@ class Store:
             self._cache = self._open_checked(model_id, schema_version)
         except StoreDamaged as damage:
             self._replace(damage)
+        prune_copies(directory)
 
     def replace_damaged(self, damage: StoreDamaged) -> None:
         """Damage found after opening (reading the index): move aside, start empty."""
@@ -158,10 +168,7 @@ class Store:
 
     def _replace(self, damage: StoreDamaged) -> None:
         moved = self._move_aside(damage.tag)
-        self.recovered = (
-            f"the index store at {self.directory} {damage.reason}; {moved} "
-            "and a new index is being built"
-        )
+        self.recovered = f"the index store at {self.directory} {damage.reason}; {moved}"
         log.info("%s", self.recovered)  # the CLI and the server tell the user, once
         self._cache = self._open_cache()
 
@@ -196,7 +203,7 @@ class Store:
                 raise StoreDamaged("corrupt", f"is damaged ({describe(exc)})") from exc
             raise StoreError(f"cannot read the index store at {self.directory}: {exc}") from exc
         if raw is None:
-            if entries and model_id is not None:
+            if entries - sum(key in cache for key in _BEFORE_META) and model_id is not None:
                 # a workspace store writes its metadata before anything else
                 raise StoreDamaged("corrupt", "has entries but no metadata")
             return  # a new, empty store (or a plain vector cache, which has no metadata)
@@ -216,12 +223,7 @@ class Store:
 
     def _move_aside(self, tag: str) -> str:
         """Rename the folder next to itself (never delete it); says where it went."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.directory.with_name(f"{self.directory.name}.{tag}-{stamp}")
-        number = 1
-        while target.exists():
-            number += 1
-            target = self.directory.with_name(f"{self.directory.name}.{tag}-{stamp}-{number}")
+        target = copy_target(self.directory, tag)
         try:
             os.rename(self.directory, target)
         except FileNotFoundError:
@@ -239,6 +241,28 @@ class Store:
 
     def set_meta(self, meta: StoreMeta) -> None:
         self._cache.set(_META, asdict(meta))
+
+    def last_indexed(self) -> float | None:
+        """When the last full index pass finished (seconds since the epoch), if one did."""
+        value = self._cache.get(_LAST_INDEXED, default=None)
+        return float(value) if isinstance(value, int | float) else None
+
+    def set_last_indexed(self, when: float) -> None:
+        self._cache.set(_LAST_INDEXED, when)
+
+    def scan_skips(self) -> dict[str, list[str]]:
+        """Files the last scan left out, by reason, as `set_scan_skips` wrote them."""
+        value = self._cache.get(_SCAN_SKIPS, default=None)
+        if not isinstance(value, dict):
+            return {}
+        return {
+            reason: [p for p in paths if isinstance(p, str)]
+            for reason, paths in value.items()
+            if isinstance(reason, str) and isinstance(paths, list)
+        }
+
+    def set_scan_skips(self, skips: Mapping[str, Iterable[str]]) -> None:
+        self._cache.set(_SCAN_SKIPS, {reason: sorted(paths) for reason, paths in skips.items()})
 
     # -- vectors --------------------------------------------------------------------
     def get_vectors(self, keys: Iterable[str], dimensions: int) -> dict[str, Vectors]:
@@ -348,6 +372,11 @@ def stored_model_id(directory: Path) -> str | None:
         log.debug("cannot read the model of the store at %s", directory, exc_info=True)
         return None
     return meta.model_id if meta is not None else None
+
+
+def store_exists(directory: Path) -> bool:
+    """Whether a store was ever created at `directory` (asked without creating one)."""
+    return (directory / DATABASE_FILE).is_file()
 
 
 DATABASE_FILE = "cache.db"  # diskcache's SQLite file

@@ -275,6 +275,10 @@ def test_the_cli_says_it_once_on_stderr(workspace_copy: Path, tmp_path: Path) ->
     warnings = [line for line in first.stderr.splitlines() if line.strip()]
     assert len(warnings) == 1 and warnings[0].startswith("codesearch: warning: "), first.stderr
     assert "moved to" in warnings[0] and ".corrupt-" in warnings[0]
+    # status does not index: it names the command that does, and claims nothing more
+    assert f"`codesearch index {workspace_copy}` builds a new one" in warnings[0]
+    assert "being built" not in warnings[0]
+    assert "not indexed yet" in first.stdout
     second = run_cli(args, child_env())
     assert second.returncode == 0 and second.stderr.strip() == "", second.stderr
 
@@ -324,6 +328,7 @@ def test_the_server_starts_on_damaged_stores_warns_once_and_indexes(
             if m["type"] == 2  # Warning
         ]
         assert len(warnings) == 2, warnings
+        assert all(w.endswith("a new index is being built") for w in warnings), warnings
         assert any("not an SQLite database" in w for w in warnings)
         assert any("truncated" in w for w in warnings)
         assert server.alive()

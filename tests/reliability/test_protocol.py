@@ -171,6 +171,31 @@ def test_unknown_methods(session: Session) -> None:
     session.assert_alive()
 
 
+def test_bad_command_arguments_are_logged_as_one_line_not_a_traceback(
+    session: Session,
+) -> None:
+    """A client's bad arguments are the client's mistake: the answer is an InvalidParams
+    error, and the log gets one INFO line, not an ERROR with a traceback (issue 14, item 9)."""
+    server = session.server
+    before = len(server.stderr_lines)
+    messages = [
+        session.request_error(
+            "workspace/executeCommand", {"command": "codesearch.search", "arguments": [{}]}
+        ),
+        session.request_error(
+            "workspace/executeCommand",
+            {"command": "codesearch.search", "arguments": [{"query": "x", "limit": 0}]},
+        ),
+        session.request_error("workspace/executeCommand", {"command": "codesearch.noSuchCommand"}),
+    ]
+    time.sleep(0.5)  # stderr is read on a thread of its own
+    logged = server.stderr_lines[before:]
+    assert not [line for line in logged if "Traceback" in line or " ERROR " in line], logged
+    refused = [line for line in logged if "invalid params" in line]
+    assert len(refused) == len(messages), logged
+    assert all(" INFO " in line for line in refused), refused
+
+
 def test_wrong_parameter_types(session: Session) -> None:
     session.request_error("workspace/executeCommand", [1, 2])
     session.request_error("workspace/executeCommand", {"command": 5})

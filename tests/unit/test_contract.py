@@ -174,3 +174,49 @@ def test_the_service_states_are_the_declared_ones() -> None:
     from codesearch.service import State
 
     assert tuple(state.value for state in State) == SERVER_STATES
+
+
+def _cli_status(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`index --json` and `status --json` payloads of a folder with a skipped file, a
+    failed entity and a failed file."""
+    from tests.support.fakes import FakeEncoder
+
+    from codesearch.store import FileManifest
+    from codesearch.workspace import Workspace
+    from codesearch.workspace.reports import index_report_json
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("def alpha():\n    return 1\n\ndef poison():\n    return 2\n")
+    (root / "b.py").write_bytes(b"\x00binary")
+    encoder = FakeEncoder(fail_on="poison")
+    with Workspace(root, Settings(), encoder=encoder, store_dir=tmp_path / "store") as ws:
+        summary = ws.index()
+        assert ws.catalog is not None  # a file that failed as a whole, as the pipeline writes it
+        ws.catalog.commit([FileManifest("c.py", 1, 1, "", "python", error="unreadable")], [[]])
+        status = ws.status()
+    return index_report_json(summary, status), status.to_json()
+
+
+def test_index_and_status_json_have_exactly_the_declared_fields(tmp_path: Path) -> None:
+    index, status = _cli_status(tmp_path)
+    assert list(index) == [f.name for f in contract.INDEX_REPORT_FIELDS]
+    assert list(status) == [f.name for f in contract.STATUS_REPORT_FIELDS]
+    shared = [f.name for f in contract.CONTENTS_FIELDS]
+    assert {k: index[k] for k in shared} == {k: status[k] for k in shared}
+    assert status["skipped"] == {"binary": 1}
+    assert status["skipped_files"] == [{"path": "b.py", "reason": "binary"}]
+    assert status["failed_files"] == [{"path": "c.py", "reason": "unreadable"}]
+    (entity,) = status["failed_entities"]
+    assert list(entity) == [f.name for f in contract.MISSING_ENTITY_FIELDS]
+    assert (entity["path"], entity["name"], entity["line"]) == ("a.py", "poison", 4)
+    for item in status["skipped_files"] + status["failed_files"]:
+        assert list(item) == [f.name for f in contract.MISSING_FILE_FIELDS]
+
+
+def test_the_readme_documents_every_json_field() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    fields = {*contract.INDEX_REPORT_FIELDS, *contract.STATUS_REPORT_FIELDS}
+    fields |= {*contract.MISSING_FILE_FIELDS, *contract.MISSING_ENTITY_FIELDS}
+    missing = sorted(f.name for f in fields if f"`{f.name}`" not in readme)
+    assert not missing, f"README.md does not document: {missing}"

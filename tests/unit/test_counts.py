@@ -50,23 +50,28 @@ def write(root: Path, rel: str, data: str | bytes) -> Path:
 
 
 def truth(ws: Workspace) -> dict[str, Any]:
-    """What the store says (the manifests are the truth), plus the selection's skips."""
+    """What the store says (the manifests are the truth), plus the selection's skips: the
+    counts, and each failed and skipped file (issue 14, item 6)."""
     assert ws.store is not None
     manifests = list(ws.store.manifests())
-    skipped: dict[str, int] = {}
-    for reason, paths in ws.skipped_paths().items():
-        if paths:
-            skipped[reason] = len(paths)
+    skipped_files = [(p, reason) for reason, paths in ws.skipped_paths().items() for p in paths]
     for m in manifests:
         if m.skipped:
-            reason = "binary" if "binary" in m.skipped else "too_large"
-            skipped[reason] = skipped.get(reason, 0) + 1
+            skipped_files.append((m.path, "binary" if "binary" in m.skipped else "too_large"))
+    skipped: dict[str, int] = {}
+    for _, reason in skipped_files:
+        skipped[reason] = skipped.get(reason, 0) + 1
     return {
         "files": len(manifests),
         "entities": sum(len(m.entities) for m in manifests),
         "failed_files": sum(1 for m in manifests if m.error),
         "failed_entities": sum(len(m.failures) for m in manifests),
         "skipped": skipped,
+        "failed_file_list": sorted((m.path, m.error) for m in manifests if m.error),
+        "failed_entity_list": sorted(
+            (m.path, f.name, f.start_line, f.reason) for m in manifests for f in m.failures
+        ),
+        "skipped_file_list": sorted(skipped_files),
     }
 
 
@@ -78,8 +83,19 @@ def status_without_walking(ws: Workspace) -> dict[str, Any]:
         status = ws.status()
     finally:
         ws.catalog._manifests = table
-    keys = ("files", "entities", "failed_files", "failed_entities", "skipped")
-    return {k: status[k] for k in keys}
+    counts, problems = status.counts, status.problems
+    return {
+        "files": counts.files,
+        "entities": counts.entities,
+        "failed_files": counts.failed_files,
+        "failed_entities": counts.failed_entities,
+        "skipped": counts.skipped,
+        "failed_file_list": [(f.path, f.reason) for f in problems.failed_files],
+        "failed_entity_list": [
+            (e.path, e.name, e.line, e.reason) for e in problems.failed_entities
+        ],
+        "skipped_file_list": [(f.path, f.reason) for f in problems.skipped_files],
+    }
 
 
 @pytest.fixture
@@ -107,10 +123,14 @@ def test_counts_stay_right_through_every_change(ws: Workspace) -> None:
 
     ws.index()
     check(files=3, entities=2, failed_files=1, failed_entities=0,
-          skipped={"binary": 1, "too_large": 1})  # fmt: skip
+          skipped={"binary": 1, "too_large": 1},
+          skipped_file_list=[("big.py", "too_large"), ("binary.py", "binary")])  # fmt: skip
     write(root, "good.py", "def alpha():\n    return 1\n\ndef poison():\n    return 2\n")
     ws.index_paths([root / "good.py"])  # a save whose entity the model refuses
     check(entities=1, failed_entities=1)
+    assert [(e.path, e.name, e.line) for e in ws.status().problems.failed_entities] == [
+        ("good.py", "poison", 4)
+    ]
     write(root, "good.py", "def alpha():\n    return 1\n\ndef gamma():\n    return 3\n")
     ws.index_paths([root / "good.py"])  # fixed
     check(entities=2, failed_entities=0)
@@ -136,7 +156,7 @@ def test_a_too_large_file_saved_again_is_still_one_skipped_file(ws: Workspace) -
         ws.index_paths([root / "big.py"])
         assert ws.counts().skipped["too_large"] == 1
         assert ws.skipped_paths()["too_large"] == ["big.py"]
-        assert ws.status()["skipped"] == {"binary": 1, "too_large": 1}
+        assert ws.status().counts.skipped == {"binary": 1, "too_large": 1}
     write(root, "big.py", "def small_again():\n    return 1\n")
     summary = ws.index_paths([root / "big.py"])
     assert "too_large" not in ws.counts().skipped and summary.skipped == 1  # binary.py only

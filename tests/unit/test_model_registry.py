@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from tests.support.fakes import FakeEncoder
 
 from codesearch.embedding import registry
+from codesearch.embedding.onnx_backend import EXPORT_SECONDS, export_path
 from codesearch.embedding.registry import Backend, load_encoder, vector_model_id
 from codesearch.embedding.types import Encoder, ModelLoadError, ModelSpec
 
@@ -62,3 +64,19 @@ def test_an_unknown_backend_names_the_known_ones(loads: list[tuple[ModelSpec, in
         load_encoder(SPEC, backend="tensorflow")
     with pytest.raises(ModelLoadError, match="unknown model backend"):
         vector_model_id(SPEC, "tensorflow")
+
+
+def test_the_int8_backend_says_when_a_load_first_prepares_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first int8 load exports the model (half a minute): the registry answers whether
+    it will, without loading, so the CLI can say so instead of seeming to hang."""
+    monkeypatch.setenv("CODESEARCH_MODELS_DIR", str(tmp_path))
+    assert registry.needs_preparation(SPEC, "onnx-int8")
+    assert registry.preparation_seconds(SPEC, "onnx-int8") == EXPORT_SECONDS
+    exported = export_path(SPEC)
+    exported.parent.mkdir(parents=True)
+    exported.write_bytes(b"an export")
+    assert not registry.needs_preparation(SPEC, "onnx-int8")
+    assert registry.preparation_seconds(SPEC, "onnx-int8") is None
+    assert not registry.needs_preparation(SPEC, "torch")  # the packaged weights load as is

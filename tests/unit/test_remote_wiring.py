@@ -17,6 +17,7 @@ import pytest
 from tests.support.fakes import FakeEncoder
 
 from codesearch import cli
+from codesearch.cli import commands as cli_commands
 from codesearch.config import SETTINGS, Settings, parse_settings
 from codesearch.embedding.types import (
     Encoder,
@@ -93,7 +94,7 @@ def test_flags_fill_the_settings_and_bad_ones_are_refused_without_repeating_them
          "rediss://cache:6380/1", "--shared-cache-prefix", "team-a",
          "--embed-api-key-env", "TEAM_EMBED_KEY"]
     )  # fmt: skip
-    settings = cli._settings(args)
+    settings = cli_commands._settings(args)
     assert (settings.embed_url, settings.embed_model) == ("http://gpu:8080/v1", "bge-small")
     assert (settings.embed_batch_size, settings.embed_concurrency) == (32, 8)
     assert (settings.shared_cache, settings.shared_cache_prefix) == (
@@ -101,7 +102,7 @@ def test_flags_fill_the_settings_and_bad_ones_are_refused_without_repeating_them
         "team-a",
     )
     assert settings.embed_api_key_env == "TEAM_EMBED_KEY"
-    defaults = cli._settings(parser.parse_args(["index", "."]))
+    defaults = cli_commands._settings(parser.parse_args(["index", "."]))
     assert (defaults.embed_batch_size, defaults.embed_concurrency) == (64, 4)
     for bad in (
         ["--embed-url", f"ftp://u:{SECRET}@host"],
@@ -194,7 +195,7 @@ def test_down_at_start_the_index_opens_under_its_recorded_identity_and_searches_
         assert hits[0].name == "retry_failed_upload" and hits[0].dense_score == 0.0
         assert hits.notice is not None and "connection refused" in hits.notice
         assert ws.embedding_problem is not None and "connection refused" in ws.embedding_problem
-        assert ws.status()["embedding_problem"] == ws.embedding_problem
+        assert ws.status().embedding_problem == ws.embedding_problem
 
 
 def test_a_query_the_endpoint_cannot_answer_in_time_ranks_by_keywords_and_says_so(

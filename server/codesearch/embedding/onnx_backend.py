@@ -26,12 +26,22 @@ from codesearch.locations import models_dir
 
 log = logging.getLogger(__name__)
 
+# About how long the first load's export takes (a child process imports torch, traces,
+# quantises and checks the result against torch): ~15 CPU-seconds, 20-50 s of wall time on
+# a busy 2-core machine. Only shown to users, as "one time, ~30 s".
+EXPORT_SECONDS = 30.0
+
 
 def export_path(spec: ModelSpec) -> Path:
     """Where the int8 export of `spec` lives: one folder per (model identity, recipe)."""
     digest = hashlib.blake2b(f"{spec.model_id}\n{RECIPE}".encode(), digest_size=8).hexdigest()
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.name)[:40] or "model"
     return models_dir() / f"{name}-{digest}" / MODEL_FILE
+
+
+def export_exists(spec: ModelSpec) -> bool:
+    """Whether the int8 export of `spec` is cached (else the next load makes it)."""
+    return export_path(spec).is_file()
 
 
 def load_onnx_int8(spec: ModelSpec, threads: int = 0) -> OnnxInt8Encoder:

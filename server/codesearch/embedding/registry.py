@@ -6,7 +6,8 @@ settings shares the first one's encoder, and a changed `threads` setting gets an
 runs on that many threads instead of the one loaded before.
 
 Adding a backend is one module that provides a loader and a model-id function (see
-torch_backend, onnx_backend) and one entry in BACKENDS.
+torch_backend, onnx_backend) and one entry in BACKENDS; a backend that prepares the model
+for the machine on its first load (an export, a compile) also says whether that is done.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesearch.embedding.hub import locate_hub_model
-from codesearch.embedding.onnx_backend import load_onnx_int8
+from codesearch.embedding.onnx_backend import EXPORT_SECONDS, export_exists, load_onnx_int8
 from codesearch.embedding.onnx_inference import onnx_int8_model_id
 from codesearch.embedding.resolve import resolve_model
 from codesearch.embedding.torch_backend import load_torch, torch_model_id
@@ -36,10 +37,19 @@ class Backend:
     load: Callable[[ModelSpec, int], Encoder]
     # the model id its vectors carry, known without loading anything (checked against a store)
     model_id: Callable[[ModelSpec], str]
+    # whether the one-time preparation for this machine is done (cached), asked without
+    # loading: a first load that exports or compiles says so instead of seeming to hang
+    is_prepared: Callable[[ModelSpec], bool] = lambda spec: True
+    preparation_seconds: float = 0.0  # about how long that preparation takes here
 
 
 BACKENDS: dict[str, Backend] = {
-    "onnx-int8": Backend(load_onnx_int8, onnx_int8_model_id),
+    "onnx-int8": Backend(
+        load_onnx_int8,
+        onnx_int8_model_id,
+        is_prepared=export_exists,
+        preparation_seconds=EXPORT_SECONDS,
+    ),
     "torch": Backend(load_torch, torch_model_id),
 }
 BACKEND_NAMES = tuple(BACKENDS)
@@ -55,6 +65,16 @@ def _backend(name: str) -> Backend:
 def vector_model_id(spec: ModelSpec, backend: str) -> str:
     """The model id that `backend`'s vectors of `spec` carry, known without loading."""
     return _backend(backend).model_id(spec)
+
+
+def needs_preparation(spec: ModelSpec, backend: str) -> bool:
+    """Whether loading `spec` on `backend` first prepares it for this machine (one time)."""
+    return not _backend(backend).is_prepared(spec)
+
+
+def preparation_seconds(spec: ModelSpec, backend: str) -> float | None:
+    """None when loading `spec` needs no preparation; else about how long it takes."""
+    return _backend(backend).preparation_seconds if needs_preparation(spec, backend) else None
 
 
 _loaded: dict[tuple[str, str, int], Encoder] = {}

@@ -29,8 +29,9 @@ def create_server(service_factory: ServiceFactory = default_service) -> Codesear
     return server
 
 
-def serve(*, tcp: str | None = None, log_level: str = "info") -> int:
-    """Run a server until the client says exit (stdio) or forever (TCP)."""
+def serve(*, tcp: tuple[str, int] | None = None, log_level: str = "info") -> int:
+    """Run a server until the client says exit (stdio) or forever (TCP on (host, port));
+    OSError when the TCP address cannot be listened on."""
     if log_level not in LOG_LEVELS:
         raise ValueError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
     level = getattr(logging, log_level.upper())
@@ -48,11 +49,8 @@ def serve(*, tcp: str | None = None, log_level: str = "info") -> int:
     for name in NOISY_LOGGERS:  # httpx logs every embedding request at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
     server = create_server()
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"--tcp expects HOST:PORT, got {tcp!r}")
-        server.start_tcp(host, int(port))
+    if tcp is not None:
+        server.start_tcp(*tcp)
     else:
         server.start_io()
     return 0

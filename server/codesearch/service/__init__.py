@@ -266,7 +266,8 @@ class IndexService:
         self._roots.put(root, workspace)
         recovered = workspace.store.recovered if workspace.store is not None else None
         if recovered:  # said once: the next open finds a healthy store
-            self._announce.warn(recovered)
+            # a root opens for a full index pass: the new index is being built
+            self._announce.warn(f"{recovered}; a new index is being built")
         return workspace
 
     def _reopen(self, root: Path) -> Workspace:

@@ -29,7 +29,7 @@ from codesearch.store import (
     describe,
     is_corruption,
 )
-from codesearch.workspace.reports import CatalogCounts, FileProblem
+from codesearch.workspace.reports import CatalogCounts, FileProblem, ProblemReport, WorkspaceStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Catalog:
         self._problems: dict[str, FileProblem] = {}
         self._failed_files = 0
         self._failed_entities = 0
-        self._read_skips: Counter[str] = Counter()  # binary / too large when read
+        self._read_skips: dict[str, set[str]] = {}  # binary / too large when read: paths
         self._scan_skips: dict[str, set[str]] = {reason: set() for reason in SKIP_REASONS}
 
     # -- loading and the warm-start snapshot ---------------------------------------------
@@ -56,6 +56,7 @@ class Catalog:
 
         Damage found while reading moves the store aside (everything is indexed again).
         """
+        self._load_scan_skips()
         meta = self.store.meta()
         if meta is None or self._load_snapshot(meta.dimensions):
             return
@@ -70,6 +71,22 @@ class Catalog:
             self.index = index
             for manifest in manifests.values():
                 self._put(_slim(manifest))
+
+    def _load_scan_skips(self) -> None:
+        """What the last scan left out, as it was saved: a status in a process that did not
+        scan (`codesearch status`) names those files too."""
+        try:
+            saved = self.store.scan_skips()
+        except Exception:
+            log.warning("the saved list of skipped files in %s is unusable", self.store.directory)
+            return
+        with self._lock:
+            for reason, paths in saved.items():
+                self._scan_skips.setdefault(reason, set()).update(paths)
+
+    def _save_scan_skips(self) -> None:
+        """Under the lock; called only when the skips changed."""
+        self.store.set_scan_skips(self._scan_skips)
 
     def _load_snapshot(self, dimensions: int) -> bool:
         """Warm start from the snapshot when it matches the store's generation exactly.
@@ -143,9 +160,10 @@ class Catalog:
     def counts(self) -> CatalogCounts:
         """O(1): the counts are kept as files change."""
         with self._lock:
-            skipped = Counter(self._read_skips)
-            for reason, paths in self._scan_skips.items():
-                skipped[reason] += len(paths)
+            skipped: Counter[str] = Counter()
+            for skips in (self._read_skips, self._scan_skips):
+                for reason, paths in skips.items():
+                    skipped[reason] += len(paths)
             return CatalogCounts(
                 files=len(self._manifests),
                 entities=len(self.index) if self.index is not None else 0,
@@ -166,6 +184,45 @@ class Catalog:
         """Files that failed, whole or in part: tried again by every index run and save."""
         with self._lock:
             return [p.path for p in self._problems.values() if p.error or p.failures]
+
+    def skipped_files(self) -> list[tuple[str, str]]:
+        """Every file left out on purpose, as (path, reason), by path: O(skipped files)."""
+        with self._lock:
+            found = [
+                (path, reason)
+                for skips in (self._read_skips, self._scan_skips)
+                for reason, paths in skips.items()
+                for path in paths
+            ]
+        return sorted(found)
+
+    def problem_report(self) -> ProblemReport:
+        """Each failed file, failed entity and skipped file with its reason: O(problems)."""
+        return ProblemReport.of(self.problems(), self.skipped_files())
+
+    def status(self, root: str, store: str, model: str) -> WorkspaceStatus:
+        """What is indexed and what is missing: O(problems). Indexed means a full pass
+        finished and was not cleared since (a store written before that time was kept
+        counts when it holds files)."""
+        last = self.last_indexed()
+        counts = self.counts()
+        return WorkspaceStatus(
+            root=root,
+            store=store,
+            model=model,
+            indexed=last is not None or counts.files > 0,
+            counts=counts,
+            problems=self.problem_report(),
+            store_bytes=self.store.size_bytes(),
+            last_indexed=last,
+        )
+
+    def last_indexed(self) -> float | None:
+        """When the last full index pass finished (kept in the store: any process sees it)."""
+        return self.store.last_indexed()
+
+    def mark_indexed(self, when: float) -> None:
+        self.store.set_last_indexed(when)
 
     def scan_skips(self) -> dict[str, list[str]]:
         """Files the selection left out, by reason (every reason present, paths sorted)."""
@@ -203,27 +260,40 @@ class Catalog:
                     self.index.remove_file(path)
 
     def set_scan_skips(self, skipped: Mapping[str, Iterable[str]]) -> None:
-        """A full scan's skip lists replace the ones kept so far."""
+        """A full scan's skip lists replace the ones kept so far (and saved)."""
         with self._lock:
+            before = self._scan_skips
             self._scan_skips = {reason: set() for reason in SKIP_REASONS}
             for reason, paths in skipped.items():
                 self._scan_skips.setdefault(reason, set()).update(paths)
+            if _nonempty(before) != _nonempty(self._scan_skips):
+                self._save_scan_skips()
 
     def note_skip(self, path: str, reason: str | None) -> None:
         """One file's skip reason after a save (None: not skipped): set, never appended."""
         with self._lock:
+            changed = False
             for kept, paths in self._scan_skips.items():
-                if kept != reason:
+                if kept != reason and path in paths:
                     paths.discard(path)
-            if reason is not None:
-                self._scan_skips.setdefault(reason, set()).add(path)
+                    changed = True
+            if reason is not None and path not in self._scan_skips.setdefault(reason, set()):
+                self._scan_skips[reason].add(path)
+                changed = True
+            if changed:
+                self._save_scan_skips()
 
     def forget_skips_under(self, rel: str) -> None:
         """A file or folder was deleted: it, and what was below it, is no longer skipped."""
         prefix = rel.rstrip("/") + "/"
         with self._lock:
+            changed = False
             for paths in self._scan_skips.values():
-                paths.difference_update([p for p in paths if p == rel or p.startswith(prefix)])
+                gone = [p for p in paths if p == rel or p.startswith(prefix)]
+                paths.difference_update(gone)
+                changed = changed or bool(gone)
+            if changed:
+                self._save_scan_skips()
 
     def clear(self) -> None:
         """Forget everything (the store is emptied, not moved)."""
@@ -244,7 +314,8 @@ class Catalog:
             self._failed_files += 1
         self._failed_entities += len(manifest.failures)
         if manifest.skipped:
-            self._read_skips[_read_skip_reason(manifest.skipped)] += 1
+            reason = _read_skip_reason(manifest.skipped)
+            self._read_skips.setdefault(reason, set()).add(manifest.path)
         if manifest.error or manifest.failures or manifest.warning:
             self._problems[manifest.path] = FileProblem(
                 manifest.path, manifest.error, manifest.failures, manifest.warning
@@ -258,8 +329,13 @@ class Catalog:
             self._failed_files -= 1
         self._failed_entities -= len(old.failures)
         if old.skipped:
-            self._read_skips[_read_skip_reason(old.skipped)] -= 1
+            self._read_skips.get(_read_skip_reason(old.skipped), set()).discard(path)
         self._problems.pop(path, None)
+
+
+def _nonempty(skips: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
+    """Skip sets compared by content (empty reasons dropped)."""
+    return {reason: frozenset(paths) for reason, paths in skips.items() if paths}
 
 
 def _read_skip_reason(skipped: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from codesearch.embedding.types import (
     ModelLoadError,
@@ -94,7 +95,7 @@ def embedding_problem(model: ModelHandle) -> str | None:
     return str(model.error) if model.error is not None else None
 
 
-def sources_status(model: ModelHandle, shared: SharedVectorTier | None) -> dict[str, object]:
+def sources_status(model: ModelHandle, shared: SharedVectorTier | None) -> dict[str, Any]:
     """The status entries of where vectors come from (URLs without credentials)."""
     return {
         "embedding_problem": embedding_problem(model),

@@ -8,6 +8,7 @@ index pass or a save, and answers queries.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -20,7 +21,8 @@ from codesearch.index.scan import IgnoreRules, ScannedFile, SkippedFile
 from codesearch.index.search_index import SearchIndex
 from codesearch.locations import workspace_store_dir
 from codesearch.search import Hit, SearchFilters, rank
-from codesearch.store import Store
+from codesearch.store import Store, store_exists
+from codesearch.store_copies import remove_copies
 from codesearch.tiers.shared import SharedVectorTier
 from codesearch.workspace.catalog import Catalog
 from codesearch.workspace.embedding import (
@@ -40,8 +42,10 @@ from codesearch.workspace.reports import (
     FileProblem,
     IndexProgress,
     IndexSummary,
+    ProblemReport,
     ProgressFn,
     StopFn,
+    WorkspaceStatus,
 )
 from codesearch.workspace.selection import Selection
 
@@ -72,7 +76,6 @@ class Workspace:
         self.selection = Selection(self.root, settings.exclude, settings.max_file_size)
         self.catalog: Catalog | None = None
         self._pipeline: IndexPipeline | None = None
-        self.last_indexed: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> Workspace:
@@ -124,6 +127,11 @@ class Workspace:
             except Exception:
                 log.exception("writing the index snapshot failed (the next start reads manifests)")
         catalog.store.close()
+
+    @property
+    def has_store(self) -> bool:
+        """Whether the store exists (asked without creating it: a status writes nothing)."""
+        return store_exists(self.store_dir)
 
     def __enter__(self) -> Workspace:
         return self.open() if self.catalog is None else self
@@ -191,6 +199,7 @@ class Workspace:
         pipeline.update(scan.files, force, summary, progress, should_stop)
         if not summary.cancelled:
             catalog.save_snapshot()
+            catalog.mark_indexed(time.time())
         return self._finish(summary, started, progress)
 
     def index_paths(
@@ -260,16 +269,16 @@ class Workspace:
         summary.failed = counts.failed
         summary.skipped = sum(counts.skipped.values())
         summary.seconds = time.perf_counter() - started
-        if not summary.cancelled:
-            self.last_indexed = time.time()
         if progress:
             progress(IndexProgress("done", summary.entities, summary.entities))
         return summary
 
-    def clear(self) -> None:
-        """Forget everything indexed for this root (the store is emptied, not moved)."""
+    def clear(self) -> list[Path]:
+        """Forget everything indexed for this root (the store is emptied, not moved) and
+        delete the copies of it moved aside; returns those copies."""
         catalog, _ = self._parts()
         catalog.clear()
+        return remove_copies(self.store_dir)
 
     # -- queries ----------------------------------------------------------------------
     @property
@@ -325,20 +334,13 @@ class Workspace:
         """Files the selection left out (too large, links leaving the root, unreadable)."""
         return self.catalog.scan_skips() if self.catalog is not None else {}
 
-    def status(self) -> dict[str, object]:
-        counts = self.counts()
-        store = self.store
-        return {
-            "root": str(self.root),
-            "store": str(self.store_dir),
-            "model": self.model_name,
-            **sources_status(self.model, self.shared),
-            "files": counts.files,
-            "entities": counts.entities,
-            "failed_files": counts.failed_files,
-            "failed_entities": counts.failed_entities,
-            "skipped": counts.skipped,
-            "store_bytes": store.size_bytes() if store is not None else 0,
-            "last_indexed": self.last_indexed,
-            "warnings": dict(sorted((p.path, p.warning) for p in self.problems() if p.warning)),
-        }
+    def problem_report(self) -> ProblemReport:
+        """Each failed file, failed entity and skipped file with its reason: O(problems)."""
+        return self.catalog.problem_report() if self.catalog is not None else ProblemReport()
+
+    def status(self) -> WorkspaceStatus:
+        """What is indexed and what is missing: O(problems), never O(files). A workspace
+        not open says "not indexed" and reads nothing."""
+        where = (str(self.root), str(self.store_dir), self.model_name)
+        status = self.catalog.status(*where) if self.catalog else WorkspaceStatus.empty(*where)
+        return dataclasses.replace(status, **sources_status(self.model, self.shared))

@@ -13,14 +13,20 @@ from codesearch.embedding.types import Encoder, ModelLoadError
 from codesearch.store import stored_model_id
 
 
+def _ready() -> float | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ModelLoader:
     """A model not loaded yet: the identity it will have (known without loading it, to
-    check the store) and how to load it."""
+    check the store), how to load it, and whether the load first prepares the model for
+    this machine (None: no; else about how many seconds that takes, asked without loading)."""
 
     model_id: str
     name: str
     load: Callable[[], Encoder]
+    preparation: Callable[[], float | None] = _ready
     # True when the identity needs the model itself (a remote model: the fingerprint of its
     # vectors); `model_id` is then "" and the workspace settles it when it opens
     provisional: bool = False
@@ -41,6 +47,16 @@ class ModelHandle:
     @property
     def loaded(self) -> bool:
         return self._encoder is not None
+
+    def preparation(self) -> float | None:
+        """About how long the one-time preparation the next load runs takes; None when
+        the model is loaded or needs none."""
+        if self._encoder is not None or self._loader is None:
+            return None
+        try:
+            return self._loader.preparation()
+        except Exception:  # a question for a message: never worth failing the load over
+            return None
 
     @property
     def provisional(self) -> bool:

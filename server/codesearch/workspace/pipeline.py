@@ -16,6 +16,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from codesearch import keywords
 from codesearch.config import Settings
@@ -172,8 +173,13 @@ class IndexPipeline:
         should_stop: StopFn | None,
     ) -> None:
         if progress and not self.model.loaded:
-            # the first int8 load exports the model (seconds): say so rather than hang
-            progress(IndexProgress("loading model", 0, 0))
+            # a load takes seconds, a first load that prepares the model (the int8 export)
+            # half a minute: say which, rather than seem to hang
+            preparing = self.model.preparation()
+            if preparing is None:
+                progress(IndexProgress("loading model", 0, 0))
+            else:
+                progress(IndexProgress("preparing model", 0, 0, expected_s=preparing))
         embedder = self.embedder()  # something changed: now the model is needed
         self.catalog.ensure_index(embedder.encoder.dimensions)
         summary.parsed = len(to_parse)
@@ -193,14 +199,18 @@ class IndexPipeline:
                 if should_stop and should_stop():
                     summary.cancelled = True
                     return
-                total = parser.entities_parsed
                 entities = [e for item in chunk for e in item.entities]
                 result = embedder.process_batch(
                     entities,
                     force=force,
                     prepared=[p for item in chunk for p in item.prepared],
                     on_progress=_chunk_reporter(
-                        progress, done, len(entities), total, files_done, len(to_parse)
+                        progress,
+                        parser,
+                        IndexProgress(
+                            "embedding", done, 0, files_done, len(to_parse), 0, summary.embedded
+                        ),
+                        len(entities),
                     ),
                     should_stop=should_stop,
                     spare_core=parser.is_busy,
@@ -228,7 +238,13 @@ class IndexPipeline:
                 if progress:
                     progress(
                         IndexProgress(
-                            "embedding", done, parser.entities_parsed, files_done, len(to_parse)
+                            "embedding",
+                            done,
+                            parser.entities_parsed,
+                            files_done,
+                            len(to_parse),
+                            parser.files_parsed,
+                            summary.embedded,
                         )
                     )
         finally:
@@ -332,6 +348,7 @@ class InlineParse:
         self._items = items
         self._parse = parse
         self.entities_parsed = 0
+        self.files_parsed = 0
 
     def is_busy(self) -> bool:
         return False
@@ -340,6 +357,7 @@ class InlineParse:
         for item in self._items:
             self._parse(item)
             self.entities_parsed += len(item.entities)
+            self.files_parsed += 1
         yield list(self._items)
 
     def stop(self) -> None:
@@ -367,6 +385,7 @@ class ParseAhead:
         self._stop = threading.Event()
         self._busy = threading.Event()  # set while parsing, clear while waiting or done
         self.entities_parsed = 0
+        self.files_parsed = 0
         self._thread = threading.Thread(target=self._run, name="codesearch-parse", daemon=True)
         _relax_gc()
         self._thread.start()
@@ -400,6 +419,7 @@ class ParseAhead:
                     break
                 self._parse(item)
                 self.entities_parsed += len(item.entities)
+                self.files_parsed += 1
                 chunk.append(item)
                 count += len(item.entities)
                 if count >= limit:
@@ -479,21 +499,29 @@ def _restore_gc() -> None:
             gc.set_threshold(*_gc_saved)
 
 
+class _Parsing(Protocol):
+    entities_parsed: int
+    files_parsed: int
+
+
 def _chunk_reporter(
-    progress: ProgressFn | None,
-    base: int,
-    chunk_size: int,
-    total: int,
-    files_done: int,
-    files_total: int,
+    progress: ProgressFn | None, parser: _Parsing, before: IndexProgress, chunk_size: int
 ) -> Callable[[int, int], None] | None:
-    """Progress inside one chunk: its cached entities count as done at once."""
+    """Progress inside one chunk: its cached entities count as done at once. `before` is
+    the run's progress when the chunk started; the parse counts are read as they grow."""
     if progress is None:
         return None
 
     def report(embedded: int, to_embed: int) -> None:
-        done = base + (chunk_size - to_embed) + embedded
-        progress(IndexProgress("embedding", done, total, files_done, files_total))
+        progress(
+            dataclasses.replace(
+                before,
+                done=before.done + (chunk_size - to_embed) + embedded,
+                total=parser.entities_parsed,
+                files_parsed=parser.files_parsed,
+                embedded=before.embedded + embedded,
+            )
+        )
 
     return report
 

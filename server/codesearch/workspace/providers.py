@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from codesearch.config import Settings
-from codesearch.embedding.registry import load_encoder, vector_model_id
+from codesearch.embedding.registry import load_encoder, preparation_seconds, vector_model_id
 from codesearch.embedding.remote import API_KEY_ENV
 from codesearch.embedding.resolve import resolve_model
 from codesearch.embedding.types import Encoder, EncoderUnavailable, ModelLoadError
@@ -64,6 +64,7 @@ def workspace_model(
             functools.partial(
                 load_encoder, spec, threads=settings.threads, backend=settings.backend
             ),
+            preparation=functools.partial(preparation_seconds, spec, settings.backend),
         )
     return ModelHandle(loader=loader), loader.model_id, loader.name
 
