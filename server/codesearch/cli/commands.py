@@ -57,7 +57,7 @@ def index(args: argparse.Namespace) -> int:
         )
     if args.json:
         print(render.json_text(index_report_json(summary, status)))
-        return 0
+        return _endpoint_status(status, summary)
     print(render.summary_line(summary))
     if args.verbose:
         for line in render.problem_lines(status.problems):
