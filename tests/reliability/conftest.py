@@ -48,7 +48,7 @@ def reference(
     seconds = time.perf_counter() - started
     assert summary.failed == 0 and summary.entities >= 80, summary
     snap = snapshot(store, model.model_id)
-    assert snap.counts().entities == summary.entities
+    assert snap.entity_count == summary.entities
     return Reference(corpus, snap, seconds, summary.entities, model.model_id)
 
 
