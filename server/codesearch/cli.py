@@ -207,8 +207,14 @@ def _print_hits(hits: Sequence[Hit], root: Path, as_json: bool) -> None:
     if not hits:
         print("No results.")
         return
+    if all(hit.weak for hit in hits):
+        print("No strong match: these are the closest, but may not be what you asked for.")
     for number, hit in enumerate(hits, 1):
-        print(f"{number:2}. {hit.path}:{hit.start_line}  {hit.kind} {hit.name}  ({hit.score:.4f})")
+        weak = " (weak)" if hit.weak else ""
+        print(
+            f"{number:2}. {hit.path}:{hit.start_line}  {hit.kind} {hit.name}  ({hit.score:.4f})"
+            + weak
+        )
         if hit.signature:
             print(f"      {hit.signature[:120]}")
         if hit.matched:

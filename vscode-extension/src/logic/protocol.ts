@@ -79,6 +79,7 @@ export function parseHits(raw: unknown): Hit[] {
       score: num(h.score),
       snippet: typeof h.snippet === 'string' ? h.snippet : '',
       matched: Array.isArray(h.matched) ? h.matched.filter((m): m is string => typeof m === 'string') : [],
+      weak: h.weak === true,
     });
   }
   return hits;
