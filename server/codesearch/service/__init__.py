@@ -25,6 +25,7 @@ from codesearch.search import Hit, SearchFilters
 from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
 from codesearch.service.queue import JobQueue
+from codesearch.service.report import ServiceReport, build_report
 from codesearch.service.status import ServiceStatus, State, StatusTracker
 from codesearch.store import StoreError
 from codesearch.workspace import (
@@ -42,6 +43,7 @@ __all__ = [
     "ProgressEvent",
     "RootHit",
     "ServiceListener",
+    "ServiceReport",
     "ServiceStatus",
     "State",
 ]
@@ -115,8 +117,7 @@ class IndexService:
         self._submit(Job(JobKind.CLOSE, Path(root).resolve()))
 
     def file_changed(self, path: Path | str) -> None:
-        """A save or a watcher event: re-index that file after the debounce delay (whether
-        it may be indexed is the selection's answer, given on the worker)."""
+        """A save or a watcher event: re-index the file after the debounce (on the worker)."""
         target = Path(path)
         root = self.root_for(target)
         if root is None:
@@ -217,6 +218,9 @@ class IndexService:
         counts = (w.counts() for w in workspaces)
         paused = self._paused.is_set()
         return self._status.snapshot(counts, pending, model or DEFAULT_MODEL_NAME, paused=paused)
+
+    def report(self) -> ServiceReport:  # the status, and each failed or skipped file named
+        return build_report(self.status(), self._open_workspaces())
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending (tests, CLI, shutdown)."""
