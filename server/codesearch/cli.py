@@ -1,4 +1,4 @@
-"""`codesearch index|search|similar|status|clear|serve`: the engine from a terminal or script."""
+"""`codesearch index|search|similar|status|clear|serve|mcp`: the engine from a terminal."""
 
 from __future__ import annotations
 
@@ -126,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clear", parents=[common], help="delete a folder's index")
     p.add_argument("--path", type=Path, default=Path("."))
 
+    p = sub.add_parser(
+        "mcp", parents=[common], help="serve the index to coding agents over MCP (stdio)"
+    )
+    p.add_argument(
+        "--path",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder to index and search (repeat for several; the client's roots are added)",
+    )
+    p.add_argument(
+        "--no-watch", action="store_true", help="do not watch the folders for changes on disk"
+    )
+    p.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="stderr log level")
+
     p = sub.add_parser("serve", help="run the language server (stdio)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     p.add_argument("--log-level", default="info", choices=LOG_LEVELS)
@@ -239,6 +254,12 @@ def run(args: argparse.Namespace) -> int:
         from codesearch.lsp.server import serve
 
         return serve(tcp=args.tcp, log_level=args.log_level)
+    if args.command == "mcp":
+        from codesearch.mcp import serve as serve_mcp
+
+        return serve_mcp(
+            args.path, _settings(args), watch=not args.no_watch, log_level=args.log_level
+        )
     if args.command == "index":
         with _open(args, args.path) as workspace:
             bar = ProgressBar(sys.stderr)
