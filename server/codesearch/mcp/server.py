@@ -53,33 +53,39 @@ DEFAULT_MAX_CHARS = 8000  # about 2,000 tokens: room for ten hits with short sni
 FIRST_INDEX_WAIT_S = 10.0  # a search right after start waits this long for the first pass
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
-INSTRUCTIONS = """\
+
+def _prose(text: str) -> str:
+    """A paragraph as one line: clients show descriptions as they are, wrapped or not."""
+    return " ".join(text.split())
+
+
+INSTRUCTIONS = _prose("""\
 Semantic code search over the workspace folders this server holds, kept up to date as files
 change on disk. search_code finds functions, methods and classes by what they do (a question
 or a description) or by name; find_similar finds code like the entity at a file and line;
 index_status says what is indexed and what failed. Hits marked weak are below the calibrated
-score threshold: the code asked about is probably not there."""
+score threshold: the code asked about is probably not there.""")
 
-SEARCH_DESCRIPTION = """\
+SEARCH_DESCRIPTION = _prose("""\
 Find functions, methods and classes in the workspace by meaning or by name, best first.
 Use it before reading files to locate where something is done: ask in words ("where are
 failed uploads retried", "parse an ISO date"), or give an identifier ("retry_failed_upload",
 "Cache.get"). Each hit gives its file (relative to its root), line range, qualified name,
 kind, language, score and the first lines of its source. Hits with weak=true scored below
 the calibrated threshold: when every hit is weak, the code asked about probably does not
-exist in the workspace; say so rather than guess. Narrow with path_glob, language or kind."""
+exist in the workspace; say so rather than guess. Narrow with path_glob, language or kind.""")
 
-SIMILAR_DESCRIPTION = """\
+SIMILAR_DESCRIPTION = _prose("""\
 Find code similar in meaning to the function, method or class at a file and line: other
 implementations of the same idea, duplicates to reuse or keep in step, call sites written
 alike. The path is relative to a workspace folder (or absolute inside one); the line is
-1-based and may be any line inside the entity. The entity itself is not returned."""
+1-based and may be any line inside the entity. The entity itself is not returned.""")
 
-STATUS_DESCRIPTION = """\
+STATUS_DESCRIPTION = _prose("""\
 Report the state of the code index: starting, indexing (with progress), idle, or error;
 counts of files and entities per workspace folder; every file that failed to index or was
 skipped, with the reason; and the embedding model in use. Call it when search results look
-incomplete or a file you expect is never found."""
+incomplete or a file you expect is never found.""")
 
 Query = Annotated[
     str,
