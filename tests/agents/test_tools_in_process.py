@@ -22,10 +22,10 @@ from tests.support.fakes import FakeEncoder
 
 from codesearch.config import Settings
 from codesearch.entities import ENTITY_KINDS
-from codesearch.mcp import LogListener
 from codesearch.mcp.roots import RootSet
 from codesearch.mcp.server import create_server
 from codesearch.service import IndexService
+from codesearch.service.log_listener import LogListener
 from codesearch.service.watcher import FolderWatcher
 
 RootsFn = Callable[[], list[Path]]

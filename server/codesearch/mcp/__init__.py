@@ -15,35 +15,11 @@ from pathlib import Path
 from codesearch.config import Settings
 from codesearch.mcp.roots import RootSet
 from codesearch.mcp.server import create_server, folders_from_args
-from codesearch.service import IndexService, ProgressEvent, ServiceStatus
+from codesearch.service import IndexService
+from codesearch.service.log_listener import LogListener
 from codesearch.service.watcher import FolderWatcher
-from codesearch.workspace import FileProblem
-
-log = logging.getLogger(__name__)
 
 __all__ = ["serve"]
-
-
-class LogListener:
-    """The service's events, logged to stderr (stdout carries the protocol)."""
-
-    def on_status(self, status: ServiceStatus) -> None:
-        log.debug("status %s", status.to_json())
-
-    def on_progress(self, event: ProgressEvent) -> None:
-        if event.kind != "report":
-            log.info("%s (%d/%d)", event.message, event.done, event.total)
-
-    def on_problems(self, root: Path, problems: dict[str, FileProblem | None]) -> None:
-        for path, problem in sorted(problems.items()):
-            if problem is not None:
-                log.info("%s: %s", root / path, problem.error or "some entities failed")
-
-    def on_error(self, message: str) -> None:
-        log.error("%s", message)
-
-    def on_warning(self, message: str) -> None:
-        log.warning("%s", message)
 
 
 def serve(
