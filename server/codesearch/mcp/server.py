@@ -275,6 +275,7 @@ class ClientRoots:
     def __init__(self, roots: RootSet) -> None:
         self._roots = roots
         self._tasks: set[asyncio.Task[None]] = set()
+        self._one_at_a_time = asyncio.Lock()  # answers applied in the order they were asked
 
     async def __call__(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
@@ -292,15 +293,16 @@ class ClientRoots:
         capabilities = session.client_capabilities
         if capabilities is None or capabilities.roots is None:
             return
-        try:
-            with warnings.catch_warnings():  # deprecated in the 2026-07-28 protocol only
-                warnings.simplefilter("ignore")
-                answer = await session.list_roots()
-        except Exception as exc:
-            log.warning("could not get the client's roots: %s", exc)
-            return
-        folders = [f for f in (uri_to_folder(str(root.uri)) for root in answer.roots) if f]
-        await anyio.to_thread.run_sync(self._roots.set_client_roots, folders)
+        async with self._one_at_a_time:
+            try:
+                with warnings.catch_warnings():  # deprecated in the 2026-07-28 protocol only
+                    warnings.simplefilter("ignore")
+                    answer = await session.list_roots()
+            except Exception as exc:
+                log.warning("could not get the client's roots: %s", exc)
+                return
+            folders = [f for f in (uri_to_folder(str(root.uri)) for root in answer.roots) if f]
+            await anyio.to_thread.run_sync(self._roots.set_client_roots, folders)
 
 
 def create_server(index: IndexApi, roots: RootSet) -> MCPServer[Any]:
