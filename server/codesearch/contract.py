@@ -81,7 +81,8 @@ HIT_FIELDS: tuple[Field, ...] = (
     Field("path", "string", "relative to its workspace folder"),
     Field("score", "number", "higher is better; comparable within one answer"),
     Field("snippet", "string", "the entity's first line (its signature)"),
-    Field("matched", "string[]", "query terms found in the entity's identifiers"),
+    Field("matched", "string[]", "the query's words found in the entity's identifiers"),
+    Field("weak", "boolean", "scored below the calibrated threshold: no strong match"),
 )
 
 REINDEX_RESULT_FIELDS: tuple[Field, ...] = (

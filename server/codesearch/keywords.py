@@ -115,6 +115,24 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
+def query_words(query: str) -> dict[str, str]:
+    """Each term of the query mapped back to the word the user typed for it, so a hit can
+    say what matched in the user's words ("cookies", not the stem "cooky"); a compound kept
+    whole maps to the identifier as typed."""
+    words: dict[str, str] = {}
+    compounds = is_identifier_query(query)
+    for token in _IDENT.findall(query):
+        parts = _token_words(token, compounds)
+        whole = compounds and len(parts) > 1
+        for position, word in enumerate(parts):
+            if whole and position == 0:
+                words.setdefault(stem(word), token)
+                continue
+            for term in _token_terms(word, False, _NAME_KEEP):
+                words.setdefault(term, word)
+    return words
+
+
 def entity_terms(entity: Entity) -> str:
     """The bag of terms stored for an entity: name words weighted, then doc and body."""
     name_terms = terms(entity.name.replace("#", " "), keep=_NAME_KEEP)
@@ -160,3 +178,13 @@ def is_exact_name(query: str, name: str) -> bool:
 def matched_terms(query: Iterable[str], entity_bag: Iterable[str]) -> list[str]:
     bag = set(entity_bag)
     return [t for t in query if t in bag]
+
+
+def matched_words(
+    query: Iterable[str], entity_bag: Iterable[str], words: dict[str, str]
+) -> list[str]:
+    """The query's matched terms in the user's words (`query_words`), each word once."""
+    shown: dict[str, None] = {}
+    for term in matched_terms(query, entity_bag):
+        shown.setdefault(words.get(term, term), None)
+    return list(shown)

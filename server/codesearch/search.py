@@ -33,6 +33,14 @@ KEYWORD_WEIGHT = 0.2  # a: the keyword share of the mix (the dense share is 1 - 
 NAME_COVER_BOOST = 0.1  # c: added when all of an entity's own name words are in the query
 EXACT_NAME_BOOST = 0.3  # e: added when the query is the entity's (bare or qualified) name
 CANDIDATES = 200  # best rows taken from each ranker before mixing
+# A search hit scored below this is "weak": no strong match for the query (the code asked
+# about may not be there). Derived by `python -m benchmarks.quality.weak_threshold`
+# (results: benchmarks/results/weak_threshold.json) from the quality benchmark's top-1
+# scores on the shipped backend: the highest value that marks at most 5% of correct first
+# answers weak (3.9% of 930), while it marks 84% of the top hits of queries searched in a
+# project that lacks their target. Rerun it after changing the mix above. Marking never
+# reorders hits, so it cannot change MRR@10.
+WEAK_SCORE = 0.55
 T = TypeVar("T")
 
 
@@ -78,7 +86,8 @@ class Hit:
     score: float
     dense_score: float
     keyword_score: float
-    matched: tuple[str, ...]
+    matched: tuple[str, ...]  # the query's words found in the entity's terms, as typed
+    weak: bool = False  # scored below WEAK_SCORE: no strong match (searches only)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -93,6 +102,7 @@ class Hit:
             "keyword_score": round(self.keyword_score, 6),
             "matched": list(self.matched),
             "signature": self.signature,
+            "weak": self.weak,
         }
 
 
@@ -225,6 +235,9 @@ def _rank(
     keyword_share = KEYWORD_WEIGHT if query_vector is not None else 1.0
     cover = boosts and bool(q_terms)
     exact = boosts and use_keywords and keywords.is_identifier_query(query)
+    shown_words = keywords.query_words(query) if q_terms else {}
+    # the threshold is calibrated on the hybrid ranking of a query, not on "more like this"
+    judged = query_vector is not None and use_keywords and boosts and bool(query.strip())
     fused: dict[Row, float] = {}
     for i, row in candidates:
         value = dense_share * cosine.get((i, row), 0.0)
@@ -245,6 +258,7 @@ def _rank(
         if item is None:
             continue
         record = item.record
+        score = fused[(i, row)]
         hit = Hit(
             path=item.path,
             name=record.name,
@@ -255,10 +269,11 @@ def _rank(
             start_col=record.start_col,
             end_col=record.end_col,
             signature=record.signature,
-            score=fused[(i, row)],
+            score=score,
             dense_score=cosine.get((i, row), 0.0),
             keyword_score=keyword.get((i, row), 0.0),
-            matched=tuple(keywords.matched_terms(q_terms, indexes[i].row_terms(row))),
+            matched=tuple(keywords.matched_words(q_terms, indexes[i].row_terms(row), shown_words)),
+            weak=judged and score < WEAK_SCORE,
         )
         hits.append((i, hit))
     return hits

@@ -9,7 +9,7 @@ from codesearch import keywords
 from codesearch.embedding.text import WINDOW_TOKENS, TextPreparator
 from codesearch.entities import Entity
 from codesearch.index.search_index import SearchIndex
-from codesearch.search import rank
+from codesearch.search import WEAK_SCORE, rank
 from codesearch.store import EntityRecord
 
 
@@ -71,8 +71,39 @@ def test_a_sentence_naming_an_entity_boosts_it_and_says_what_matched() -> None:
     )
     hits = rank(index, "retry failed uploads", unit(0.7, 0.7, 0.1))
     assert hits[0].name == "retry_failed_upload"
-    assert hits[0].matched == ("retry", "fail", "upload")
+    assert hits[0].matched == ("retry", "failed", "uploads")  # the user's words, not stems
     assert hits[1].matched == ("retry",)
+
+
+def test_matched_shows_the_words_typed_not_their_stems() -> None:
+    index = index_of(("BaseClient.cookies", "base client cooky cookies jar", (1.0, 0.0, 0.0)))
+    assert rank(index, "cookies", unit(1.0, 0.0, 0.0))[0].matched == ("cookies",)
+    assert rank(index, "where are the cookies kept", unit(1.0, 0.0, 0.0))[0].matched == ("cookies",)
+    # an identifier query kept whole is shown as typed, its parts as words
+    index = index_of(("load_config", "load_config load config", (1.0, 0.0, 0.0)))
+    assert rank(index, "load_config", unit(1.0, 0.0, 0.0))[0].matched == (
+        "load_config",
+        "load",
+        "config",
+    )
+
+
+def test_hits_below_the_threshold_are_weak_and_keep_their_order() -> None:
+    index = index_of(
+        ("retry_failed_upload", "retry fail upload retry_failed_upload", (1.0, 0.0, 0.0)),
+        ("parse_header", "parse header parse_header", (0.0, 1.0, 0.0)),
+        ("render_page", "render page render_page", (0.0, 0.0, 1.0)),
+    )
+    strong = rank(index, "retry failed uploads", unit(1.0, 0.0, 0.0))
+    assert strong[0].name == "retry_failed_upload"
+    assert not strong[0].weak and strong[0].score >= WEAK_SCORE
+    assert all(h.weak for h in strong[1:])  # unrelated: cosine 0, no words in common
+    # a question about code that is not there: every hit weak, in the usual order
+    absent = rank(index, "where is the billing logic", unit(0.3, 0.3, 0.3))
+    assert absent and all(h.weak and h.score < WEAK_SCORE for h in absent)
+    assert [h.score for h in absent] == sorted((h.score for h in absent), reverse=True)
+    # "more like this" (no query text) is not judged: the threshold is a search's
+    assert not any(h.weak for h in rank(index, "", unit(0.3, 0.3, 0.3)))
 
 
 def test_plain_baselines_switch_the_boosts_off() -> None:

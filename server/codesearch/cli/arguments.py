@@ -238,6 +238,16 @@ def _verbosity(parser: argparse.ArgumentParser, extra: str = "") -> None:
     )
 
 
+def _log_level(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=_one_of(LOG_LEVELS, "log level"),
+        default="info",
+        metavar="{" + ",".join(LOG_LEVELS) + "}",
+        help="what the server logs to stderr (default: info)",
+    )
+
+
 def _json(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
@@ -367,6 +377,32 @@ def build_parser() -> argparse.ArgumentParser:
     _verbosity(p)
 
     p = sub.add_parser(
+        "mcp",
+        help="serve the index to coding agents over MCP (stdio)",
+        description="Serve search to coding agents over the Model Context Protocol, on "
+        "stdio: tools search_code, find_similar and index_status. Indexes the folders "
+        "given and the client's roots, and keeps them fresh by watching the disk.",
+    )
+    p.add_argument(
+        "--path",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder to index and search; repeat for several (default: none beyond the "
+        "client's roots)",
+    )
+    p.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="do not watch the folders for changes on disk (default: watch them)",
+    )
+    _log_level(p)
+    _store_flags(p)
+    _model_flags(p, embeds=True)
+    _source_flags(p)
+    _indexing_flags(p)
+
+    p = sub.add_parser(
         "serve",
         help="run the language server",
         description="Run the language server, on stdio unless --tcp is given.",
@@ -377,13 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="listen on TCP instead of stdio, e.g. 127.0.0.1:2087 (default: stdio)",
     )
-    p.add_argument(
-        "--log-level",
-        type=_one_of(LOG_LEVELS, "log level"),
-        default="info",
-        metavar="{" + ",".join(LOG_LEVELS) + "}",
-        help="what the server logs to stderr (default: info)",
-    )
+    _log_level(p)
     return parser
 
 

@@ -151,6 +151,13 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
+def mcp(args: argparse.Namespace) -> int:
+    from codesearch.mcp import serve as serve_mcp
+
+    settings = _settings(args)
+    return serve_mcp(args.path, settings, watch=not args.no_watch, log_level=args.log_level)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "index": index,
     "search": search,
@@ -158,4 +165,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "status": status,
     "clear": clear,
     "serve": serve,
+    "mcp": mcp,
 }

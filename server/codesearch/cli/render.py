@@ -146,9 +146,13 @@ def hits_text(hits: Sequence[Hit]) -> str:
     if not hits:
         return "No results."
     lines: list[str] = []
+    if all(hit.weak for hit in hits):
+        lines.append("No strong match: these are the closest, but may not be what you asked for.")
     for number, hit in enumerate(hits, 1):
+        weak = " (weak)" if hit.weak else ""
         lines.append(
             f"{number:2}. {hit.path}:{hit.start_line}  {hit.kind} {hit.name}  ({hit.score:.4f})"
+            + weak
         )
         if hit.signature:
             lines.append(f"      {hit.signature[:120]}")

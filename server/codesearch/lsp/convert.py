@@ -63,6 +63,7 @@ def hit_to_json(root: Path, hit: Hit) -> dict[str, Any]:
         "score": round(hit.score, 6),
         "snippet": hit.signature,
         "matched": list(hit.matched),
+        "weak": hit.weak,
     }
 
 

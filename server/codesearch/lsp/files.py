@@ -18,6 +18,7 @@ from codesearch.index.scan import IgnoreRules
 from codesearch.lsp.convert import uri_to_path
 from codesearch.lsp.language_server import CodesearchServer
 from codesearch.lsp.protocol import TEXT_SYNC
+from codesearch.service.changes import ignore_file_changed
 
 log = logging.getLogger(__name__)
 REGISTER_TIMEOUT_S = 5.0
@@ -30,11 +31,7 @@ def path_changed(ls: CodesearchServer, path: Path) -> None:
     if service is None:
         return
     if IgnoreRules.is_ignore_file(path.name):
-        root = service.root_for(path)
-        workspace = service.workspace(root) if root is not None else None
-        if root is not None and workspace is not None:
-            workspace.rules.invalidate()
-            service.add_folder(root)  # ignore rules changed: a full incremental pass
+        ignore_file_changed(service, path)  # the rules changed: a full incremental pass
         return
     service.file_changed(path)
 

@@ -31,6 +31,7 @@ from codesearch.service.announce import (
 from codesearch.service.jobs import Job, JobKind, all_of
 from codesearch.service.problems import problems_update
 from codesearch.service.queue import JobQueue
+from codesearch.service.report import ServiceReport, build_report
 from codesearch.service.roots import Roots
 from codesearch.service.status import ServiceStatus, State, StatusTracker, shared_cache_state
 from codesearch.store import StoreError
@@ -49,6 +50,7 @@ __all__ = [
     "ProgressEvent",
     "RootHit",
     "ServiceListener",
+    "ServiceReport",
     "ServiceStatus",
     "State",
 ]
@@ -100,8 +102,7 @@ class IndexService:
         self._submit(Job(JobKind.CLOSE, Path(root).resolve()))
 
     def file_changed(self, path: Path | str) -> None:
-        """A save or a watcher event: re-index that file after the debounce delay (whether
-        it may be indexed is the selection's answer, given on the worker)."""
+        """A save or a watcher event: re-index the file after the debounce (on the worker)."""
         target = Path(path)
         root = self.root_for(target)
         if root is None:
@@ -194,6 +195,9 @@ class IndexService:
         paused, pending = self._paused.is_set(), self._queue.pending()
         model = model or DEFAULT_MODEL_NAME
         return self._status.snapshot(counts, pending, model, paused=paused, shared_cache=tier)
+
+    def report(self) -> ServiceReport:  # the status, and each failed or skipped file named
+        return build_report(self.status(), self._roots.items())
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending (tests, CLI, shutdown)."""

@@ -112,8 +112,10 @@ export interface Hit {
   score: number;
   /** the entity's first line (its signature) */
   snippet: string;
-  /** query terms found in the entity's identifiers */
+  /** the query's words found in the entity's identifiers */
   matched: string[];
+  /** scored below the calibrated threshold: no strong match */
+  weak: boolean;
 }
 
 /** The argument of `codesearch.search`. */

@@ -24,6 +24,7 @@ const hit: Hit = {
   score: 0.0312,
   snippet: 'def get(self, key: str) -> bytes | None:',
   matched: ['cache', 'get'],
+  weak: false,
 };
 
 describe('hitToItem', () => {
@@ -160,6 +161,8 @@ describe('parsing server answers', () => {
     assert.equal(hits[1].kind, '');
     assert.equal(hits[1].snippet, '');
     assert.deepEqual(hits[1].matched, ['a']);
+    assert.equal(parseHits([{ ...hit, weak: true }])[0].weak, true);
+    assert.equal(parseHits([{ ...hit, weak: 'yes' }])[0].weak, false);
     assert.deepEqual(parseHits(null), []);
     assert.deepEqual(parseHits({ hits: [] }), []);
   });
