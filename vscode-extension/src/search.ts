@@ -1,7 +1,7 @@
 /** "Codesearch: Search" and "Codesearch: Find Similar": QuickPicks over the server's hits. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { debounce, hitEntries, hitToItem, LatestOnly, type MaybeWeakHit, searchTitle, selectionFor } from './logic/hits';
+import { debounce, hitEntries, hitToItem, LatestOnly, searchTitle, selectionFor } from './logic/hits';
 import { type Hit, parseHits, ServerCommand } from './logic/protocol';
 import { ServerNotRunningError, type ServerManager } from './client/lifecycle';
 
@@ -11,7 +11,7 @@ const SEARCH_LIMIT = 30;
 type Item = vscode.QuickPickItem & { hit?: Hit };
 
 /** The hits as rows of a list shown without typed text: weak ones marked, with the separators of `hitEntries`. */
-function toItems(hits: readonly MaybeWeakHit[]): Item[] {
+function toItems(hits: readonly Hit[]): Item[] {
   return hitEntries(hits).map((entry): Item =>
     'separator' in entry ? { label: entry.label, kind: vscode.QuickPickItemKind.Separator } : { ...entry },
   );

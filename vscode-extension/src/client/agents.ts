@@ -15,7 +15,7 @@ import {
   type ToolInput,
 } from '../logic/agentTool';
 import { CONFIG_SECTION, SERVER_SETTING_KEYS } from '../logic/contract';
-import type { MaybeWeakHit } from '../logic/hits';
+import type { Hit } from '../logic/contract';
 import { detectAgentApis, MCP_PROVIDER_ID, mcpLaunch } from '../logic/mcp';
 import { parseHits, parseStatus, ServerCommand } from '../logic/protocol';
 import { AGENT_TOOLS_SETTING, agentToolsEnabled, settingsFor } from './configuration';
@@ -118,7 +118,7 @@ class SearchTool implements vscode.LanguageModelTool<ToolInput> {
       );
     }
     const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    const pathOf = (hit: MaybeWeakHit): string =>
+    const pathOf = (hit: Hit): string =>
       vscode.workspace.asRelativePath(vscode.Uri.parse(hit.uri), multiRoot) || hit.path;
     const text = renderToolResult(parseHits(raw), {
       query: args.query,

@@ -4,7 +4,8 @@
  * size budget, since the text lands in a model's context window. Pure.
  */
 import { ENTITY_KINDS, LANGUAGES, type SearchArgs, type StatusPayload } from './contract';
-import { type MaybeWeakHit, oneLine } from './hits';
+import type { Hit } from './contract';
+import { oneLine } from './hits';
 import { formatCount } from './status';
 
 /** `contributes.languageModelTools[].name`: what agents call. */
@@ -156,18 +157,18 @@ export function indexNote(status: StatusPayload | undefined): string | undefined
 export interface RenderOptions {
   query: string;
   /** Where a hit is, as the model should read it back (workspace-relative). */
-  pathOf: (hit: MaybeWeakHit) => string;
+  pathOf: (hit: Hit) => string;
   note?: string;
   budget?: number;
 }
 
 /** One hit: `path:12-30 function name (score 0.81)` then its first line, indented. */
-export function hitLines(hit: MaybeWeakHit, index: number, pathOf: (hit: MaybeWeakHit) => string): string {
+export function hitLines(hit: Hit, index: number, pathOf: (hit: Hit) => string): string {
   const start = hit.range.start.line + 1;
   const end = Math.max(start, hit.range.end.line + 1);
   const lines = end > start ? `${start}-${end}` : `${start}`;
   const kind = hit.kind ? `${hit.kind} ` : '';
-  const weak = hit.weak === true ? ', weak match' : '';
+  const weak = hit.weak ? ', weak match' : '';
   let text = `${index}. ${pathOf(hit)}:${lines} ${kind}${hit.name} (score ${hit.score.toFixed(2)}${weak})`;
   const snippet = oneLine(hit.snippet, SNIPPET_CHARS);
   if (snippet !== '') {
@@ -181,7 +182,7 @@ export function hitLines(hit: MaybeWeakHit, index: number, pathOf: (hit: MaybeWe
  * first (cut where the budget ends, saying how many were left out), and a note when the
  * matches are weak.
  */
-export function renderToolResult(hits: readonly MaybeWeakHit[], options: RenderOptions): string {
+export function renderToolResult(hits: readonly Hit[], options: RenderOptions): string {
   const budget = Math.max(MIN_CHAR_BUDGET, options.budget ?? DEFAULT_CHAR_BUDGET);
   const query = oneLine(options.query, 120);
   const head: string[] = [];
@@ -197,7 +198,7 @@ export function renderToolResult(hits: readonly MaybeWeakHit[], options: RenderO
   if (options.note) {
     head.push(options.note);
   }
-  const weak = hits.filter((h) => h.weak === true).length;
+  const weak = hits.filter((h) => h.weak).length;
   if (hits.length > 0 && weak === hits.length) {
     head.push(
       'No strong match: every result is only loosely related to the query, so the code described is probably not in the workspace.',

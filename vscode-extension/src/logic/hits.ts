@@ -4,9 +4,6 @@
  */
 import { DEFAULT_SYMBOL_KIND, type Hit, SYMBOL_KINDS } from './contract';
 
-/** A hit that may carry the server's `weak` flag (loosely related to the query). */
-export type MaybeWeakHit = Hit & { weak?: boolean };
-
 /** Shape of a `vscode.QuickPickItem` (minus `vscode` types) carrying its hit. */
 export interface HitItem {
   label: string;
@@ -47,11 +44,11 @@ export function oneLine(text: string, max = MAX_SNIPPET): string {
  * match" when the server says the hit is only loosely related; detail: the first line of the
  * entity's source.
  */
-export function hitToItem(hit: MaybeWeakHit): HitItem {
+export function hitToItem(hit: Hit): HitItem {
   const icon = kindIcon(hit.kind);
   const line = hit.range.start.line + 1;
   const where = hit.path || fileNameOf(hit.uri);
-  const description = [hit.kind, `${where}:${line}`, hit.weak === true ? `· ${WEAK_MATCH}` : '']
+  const description = [hit.kind, `${where}:${line}`, hit.weak ? `· ${WEAK_MATCH}` : '']
     .filter((s) => s !== '')
     .join('  ');
   return {
@@ -68,8 +65,8 @@ export function hitToItem(hit: MaybeWeakHit): HitItem {
  * when every hit is weak, so nobody takes the best of a bad lot for an answer. (A separator
  * would not do there: VS Code hides separators while the box holds text.)
  */
-export function searchTitle(hits: readonly MaybeWeakHit[]): string {
-  return hits.length > 0 && hits.every((h) => h.weak === true)
+export function searchTitle(hits: readonly Hit[]): string {
+  return hits.length > 0 && hits.every((h) => h.weak)
     ? `Codesearch: ${NO_STRONG_MATCH}, every result is a weak match`
     : 'Codesearch';
 }
@@ -79,16 +76,16 @@ export function searchTitle(hits: readonly MaybeWeakHit[]): string {
  * Similar): when every hit is weak, a "No strong match" line heads it; when the weak hits
  * follow the strong ones, a "Weak matches" line parts them.
  */
-export function hitEntries(hits: readonly MaybeWeakHit[]): HitEntry[] {
+export function hitEntries(hits: readonly Hit[]): HitEntry[] {
   const items = hits.map(hitToItem);
-  const firstWeak = hits.findIndex((h) => h.weak === true);
+  const firstWeak = hits.findIndex((h) => h.weak);
   if (firstWeak < 0) {
     return items;
   }
-  if (firstWeak === 0 && hits.every((h) => h.weak === true)) {
+  if (firstWeak === 0 && hits.every((h) => h.weak)) {
     return [{ separator: true, label: NO_STRONG_MATCH }, ...items];
   }
-  if (hits.slice(firstWeak).every((h) => h.weak === true)) {
+  if (hits.slice(firstWeak).every((h) => h.weak)) {
     return [...items.slice(0, firstWeak), { separator: true, label: WEAK_MATCHES }, ...items.slice(firstWeak)];
   }
   return items;

@@ -68,18 +68,12 @@ function parseSharedCache(raw: unknown): StatusPayload['sharedCache'] {
   return { url: c.url, problem: typeof c.problem === 'string' && c.problem !== '' ? c.problem : null };
 }
 
-/**
- * A hit as the client reads it: `weak` (the server's judgement that a hit is only loosely
- * related to the query) is false when the server does not send it.
- */
-export type ParsedHit = Hit & { weak: boolean };
-
 /** Keeps the entries of a command result that look like hits; drops the rest. */
-export function parseHits(raw: unknown): ParsedHit[] {
+export function parseHits(raw: unknown): Hit[] {
   if (!Array.isArray(raw)) {
     return [];
   }
-  const hits: ParsedHit[] = [];
+  const hits: Hit[] = [];
   for (const item of raw as unknown[]) {
     if (typeof item !== 'object' || item === null) {
       continue;

@@ -11,9 +11,9 @@ import {
   TOOL_DEFAULT_LIMIT,
 } from '../../src/logic/agentTool';
 import type { StatusPayload } from '../../src/logic/contract';
-import type { MaybeWeakHit } from '../../src/logic/hits';
+import type { Hit } from '../../src/logic/contract';
 
-function hitNamed(name: string, i = 0, extra: Partial<MaybeWeakHit> = {}): MaybeWeakHit {
+function hitNamed(name: string, i = 0, extra: Partial<Hit> = {}): Hit {
   return {
     uri: `file:///ws/pkg/mod${i}.py`,
     range: { start: { line: 9 + i, character: 0 }, end: { line: 20 + i, character: 0 } },
@@ -24,11 +24,12 @@ function hitNamed(name: string, i = 0, extra: Partial<MaybeWeakHit> = {}): Maybe
     score: 0.8 - i / 100,
     snippet: `def ${name}(queue, attempts=3):`,
     matched: [],
+    weak: false,
     ...extra,
   };
 }
 
-const pathOf = (h: MaybeWeakHit): string => h.path;
+const pathOf = (h: Hit): string => h.path;
 
 const idle: StatusPayload = {
   state: 'idle',
