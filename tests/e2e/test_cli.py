@@ -161,7 +161,7 @@ def test_every_flag_says_what_it_does_and_its_default() -> None:
     top = run("--help")
     assert top.returncode == 0 and "codesearch COMMAND --help" in top.stdout
     parsers = subcommand_parsers(build_parser())
-    assert set(parsers) == {"index", "search", "similar", "status", "clear", "serve"}
+    assert set(parsers) == {"index", "search", "similar", "status", "clear", "serve", "mcp"}
     for name, parser in parsers.items():
         shown = run(name, "--help")
         assert shown.returncode == 0, shown.stderr
